@@ -1,0 +1,92 @@
+import { join } from 'node:path';
+
+import { parseCommandLine } from '../config/command-line.js';
+import { commandTable, isCommandName } from '../config/command-table.js';
+import { Config } from '../config/config.js';
+import type { ConfigIo } from '../config/config-files.js';
+import { resolveConfig } from '../config/resolve.js';
+import { PgkeepError, toPgkeepError } from '../error/pgkeep-error.js';
+import { log, type LogLevel, type LogSink } from '../log/logger.js';
+import { PGKEEP_VERSION } from '../version.js';
+import type { CommandEntry } from './command.js';
+import { commandRegistry, implementedCommands } from './registry.js';
+
+export interface RunOptions {
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly io?: ConfigIo;
+  readonly out?: (text: string) => void;
+  readonly sink?: LogSink;
+  readonly signal?: AbortSignal;
+  /** The effective uid; root runs are refused for commands that write as the database user. */
+  readonly uid?: number;
+}
+
+/**
+ * Runs one pgkeep command from its arguments, as the CLI does, and returns the exit code: 0, the
+ * code of the error from the error table, or what the command itself returns (archive-get's 1).
+ */
+export async function runCommand(argv: readonly string[], options: RunOptions = {}): Promise<number> {
+  const out = options.out ?? ((text: string) => process.stdout.write(text));
+  const started = Date.now();
+  let entry: CommandEntry | undefined;
+  let configured = false;
+  try {
+    const commandLine = parseCommandLine(argv);
+    const name = commandLine.command ?? 'help';
+    entry = isCommandName(name) ? commandRegistry.get(name) : undefined;
+    if (entry === undefined) {
+      const suggestion = implementedCommands().find((candidate) => candidate.startsWith(name.slice(0, 4)));
+      throw new PgkeepError('CommandInvalid', `unknown command '${name}'`, {
+        hint: suggestion === undefined ? "'pgkeep help' lists the commands" : `did you mean '${suggestion}'? 'pgkeep help' lists the commands`,
+      });
+    }
+
+    const config = entry.needsConfig
+      ? resolveConfig({ command: entry.name, commandLine, env: options.env ?? process.env, io: options.io })
+      : new Config(entry.name, commandLine.params, new Map(), { repo: [1], pg: [1] });
+
+    configureLog(config, options.sink);
+    configured = true;
+    for (const warning of config.warnings) log.warn(warning);
+
+    const uid = options.uid ?? process.getuid?.() ?? -1;
+    if (entry.refuseRoot && uid === 0 && !config.booleanOr('allow-root')) {
+      throw new PgkeepError('RootRefused', `${entry.name} refuses to run as root`, {
+        hint: 'run it as the user that owns the database (usually postgres), or pass --allow-root if you really mean it',
+      });
+    }
+
+    if (entry.needsConfig) log.info(`${entry.name} command begin ${PGKEEP_VERSION}: ${[...config.params.map((p) => `[${p}]`), ...config.describe()].join(' ')}`);
+    const module = await entry.load();
+    const code = await module.run({ config, out, signal: options.signal ?? new AbortController().signal });
+    if (entry.needsConfig) log.info(`${entry.name} command end: completed successfully (${Date.now() - started}ms)`);
+    return code;
+  } catch (caught) {
+    const error = toPgkeepError(caught);
+    if (!configured) log.configure({ console: 'off', stderr: 'warn', file: 'off', timestamp: false, processId: 0 }, options.sink);
+    log.error(error.text, error.code);
+    if (error.errorName === 'Unhandled' && error.cause instanceof Error && error.cause.stack !== undefined) log.debug(error.cause.stack);
+    if (entry?.needsConfig && configured) log.info(`${entry.name} command end: aborted with exception [${String(error.code).padStart(3, '0')}]`);
+    return error.code;
+  } finally {
+    log.close();
+  }
+}
+
+function configureLog(config: Config, sink: LogSink | undefined): void {
+  const level = (name: string, fallback: LogLevel): LogLevel => (config.stringOr(name) as LogLevel | undefined) ?? fallback;
+  const def = commandTable[config.command];
+  const logPath = config.stringOr('log-path');
+  log.configure(
+    {
+      console: level('log-level-console', 'warn'),
+      stderr: level('log-level-stderr', 'warn'),
+      file: def.logFile ? level('log-level-file', 'info') : 'off',
+      filePath: logPath === undefined ? undefined : join(logPath, `${config.stanza ?? 'all'}-${config.command}.log`),
+      timestamp: config.booleanOr('log-timestamp') ?? true,
+      processId: config.numberOr('process') ?? 0,
+    },
+    sink,
+  );
+  log.addSecrets(config.secrets());
+}
