@@ -3,6 +3,12 @@ import type { CommandName } from './command-table.js';
 import { findOption, keyName } from './option-name.js';
 import type { OptionDef, OptionGroup, OptionValue } from './option-types.js';
 
+/** pgBackRest lists options by name, then index (pg1-path, pg2-path, pg1-port). */
+function byRegistryOrder(a: ResolvedOption, b: ResolvedOption): number {
+  if (a.def.name !== b.def.name) return a.def.name < b.def.name ? -1 : 1;
+  return (a.index ?? 0) - (b.index ?? 0);
+}
+
 export type OptionSource = 'command-line' | 'environment' | 'config' | 'default';
 
 export interface ResolvedOption {
@@ -13,6 +19,8 @@ export interface ResolvedOption {
   readonly source: OptionSource;
   /** file:line, "command line", or the environment variable; undefined for defaults. */
   readonly place: string | undefined;
+  /** The value as the user wrote it (`2MiB`), for messages; undefined for defaults and booleans. */
+  readonly texts?: readonly string[];
 }
 
 /**
@@ -28,6 +36,8 @@ export class Config {
     private readonly groupIndexes: Readonly<Record<OptionGroup, readonly number[]>>,
     readonly warnings: readonly string[] = [],
     readonly files: readonly string[] = [],
+    /** Options reset to their default on the command line (--reset-<option>). */
+    private readonly resets: readonly ResolvedOption[] = [],
   ) {}
 
   get stanza(): string | undefined {
@@ -91,17 +101,23 @@ export class Config {
     return [...this.options.values()].filter((option) => option.def.secure && typeof option.value === 'string').map((option) => option.value as string);
   }
 
-  /** Options set by the user, as `--key=value` words for a log line; secrets are redacted. */
+  /**
+   * Options set by the user, as `--key=value` words for the log line that starts a command, in
+   * pgBackRest's order and quoting; secrets are redacted.
+   */
   describe(): string[] {
     const words: string[] = [];
-    for (const option of [...this.options.values()].sort((a, b) => (a.key < b.key ? -1 : 1))) {
-      if (option.source === 'default') continue;
+    const quote = (text: string) => (text.includes(' ') ? `"${text}"` : text);
+    const shown = [...this.options.values()].filter((option) => option.source !== 'default');
+    for (const option of [...shown, ...this.resets].sort(byRegistryOrder)) {
       const value = option.value;
-      if (option.def.secure) words.push(`--${option.key}=<redacted>`);
+      if (this.resets.includes(option)) words.push(`--reset-${option.key}`);
+      else if (option.def.secure) words.push(`--${option.key}=<redacted>`);
       else if (typeof value === 'boolean') words.push(value ? `--${option.key}` : `--no-${option.key}`);
-      else if (Array.isArray(value)) for (const item of value) words.push(`--${option.key}=${item}`);
-      else if (typeof value === 'object') for (const [k, v] of Object.entries(value)) words.push(`--${option.key}=${k}=${v}`);
-      else words.push(`--${option.key}=${String(value)}`);
+      else if (option.texts !== undefined) for (const text of option.texts) words.push(`--${option.key}=${quote(text)}`);
+      else if (Array.isArray(value)) for (const item of value) words.push(`--${option.key}=${quote(item)}`);
+      else if (typeof value === 'object') for (const [k, v] of Object.entries(value)) words.push(`--${option.key}=${quote(`${k}=${v}`)}`);
+      else words.push(`--${option.key}=${quote(String(value))}`);
     }
     return words;
   }

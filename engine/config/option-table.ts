@@ -172,7 +172,7 @@ export const optionTable: readonly OptionDef[] = [
   { name: 'sck-keep-alive', type: 'boolean', section: 'global', default: true, commands: BUFFER_COMMANDS, summary: 'TCP keep-alive on sockets' },
   {
     name: 'spool-path', type: 'path', section: 'global', default: '/var/spool/pgkeep',
-    commands: { 'archive-get': { depend: { option: 'archive-async', values: [true] } }, 'archive-push': { depend: { option: 'archive-async', values: [true] } } },
+    commands: { 'archive-get': { depend: { option: 'archive-async', values: [true] } }, 'archive-push': { depend: { option: 'archive-async', values: [true] } }, restore: {} },
     summary: 'directory of the asynchronous archive queues',
   },
   { name: 'tcp-keep-alive-count', type: 'integer', section: 'global', required: false, range: [1, 32], commands: BUFFER_COMMANDS, summary: 'TCP keep-alive probes' },

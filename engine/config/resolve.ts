@@ -57,7 +57,10 @@ export function resolveConfig(input: ResolveInput): Config {
 
   const resolver = new Resolver(command, chosen);
   const options = resolver.resolveAll();
-  return new Config(command, commandLine.params, options, resolver.groupIndexes, environment.warnings, loaded.files);
+  const resets = [...commandLine.settings.values()]
+    .filter((setting) => setting.ref.reset)
+    .map((setting) => ({ def: setting.ref.def, key: setting.key, index: setting.ref.index, value: false, source: 'command-line' as const, place: setting.place }));
+  return new Config(command, commandLine.params, options, resolver.groupIndexes, environment.warnings, loaded.files, resets);
 }
 
 /** The settings of the four sections that apply, each section a layer in precedence order. */
@@ -202,7 +205,7 @@ class Resolver {
       return this.make(def, key, index, true, setting.source, setting.place);
     }
     const value = parseOptionValue(def, setting.texts, { name: key, place: setting.place, allow: rule.allow });
-    return this.make(def, key, index, value, setting.source, setting.place);
+    return { ...this.make(def, key, index, value, setting.source, setting.place), texts: setting.texts };
   }
 
   private make(def: OptionDef, key: string, index: number | undefined, value: OptionValue, source: OptionSource, place: string | undefined): ResolvedOption {
