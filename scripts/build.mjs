@@ -11,4 +11,5 @@ const step = (program, args) => execFileSync(program, args, { cwd: root, stdio: 
 if (process.argv.includes('--clean')) rmSync(join(root, 'dist'), { recursive: true, force: true });
 step(bin('tsc'), ['-b', 'tsconfig.build.json']);
 chmodSync(join(root, 'dist', 'engine', 'cli.js'), 0o755);
-if (existsSync(join(root, 'renderer', 'vite.config.ts'))) step(bin('vite'), ['build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']);
+if (existsSync(join(root, 'renderer', 'vite.config.ts')))
+  step(bin('vite'), ['build', '--config', 'renderer/vite.config.ts', '--logLevel', 'warn']);
