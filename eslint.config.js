@@ -46,11 +46,11 @@ export default tseslint.config(
           paths: [{ name: 'electron', message: 'the renderer talks to the backend only through the typed Api' }],
           patterns: [
             {
-              group: ['**/engine/**', '!**/engine/service/**'],
+              regex: '(^|/)engine/(?!service/)',
               message: 'the renderer may import only types from engine/service',
             },
             {
-              group: ['**/engine/service/**'],
+              regex: '(^|/)engine/service/',
               allowTypeImports: true,
               message: 'the renderer may import only types from engine/service (use import type)',
             },
