@@ -37,7 +37,10 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
     if (entry === undefined) {
       const suggestion = implementedCommands().find((candidate) => candidate.startsWith(name.slice(0, 4)));
       throw new PgkeepError('CommandInvalid', `unknown command '${name}'`, {
-        hint: suggestion === undefined ? "'pgkeep help' lists the commands" : `did you mean '${suggestion}'? 'pgkeep help' lists the commands`,
+        hint:
+          suggestion === undefined
+            ? "'pgkeep help' lists the commands"
+            : `did you mean '${suggestion}'? 'pgkeep help' lists the commands`,
       });
     }
 
@@ -56,7 +59,10 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
       });
     }
 
-    if (entry.needsConfig) log.info(`${entry.name} command begin ${PGKEEP_VERSION}: ${[...config.params.map((p) => `[${p}]`), ...config.describe()].join(' ')}`);
+    if (entry.needsConfig)
+      log.info(
+        `${entry.name} command begin ${PGKEEP_VERSION}: ${[...config.params.map((p) => `[${p}]`), ...config.describe()].join(' ')}`,
+      );
     const module = await entry.load();
     const code = await module.run({ config, out, signal: options.signal ?? new AbortController().signal });
     if (entry.needsConfig) log.info(`${entry.name} command end: completed successfully (${Date.now() - started}ms)`);
@@ -65,8 +71,10 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
     const error = toPgkeepError(caught);
     if (!configured) log.configure({ console: 'off', stderr: 'warn', file: 'off', timestamp: false, processId: 0 }, options.sink);
     log.error(error.text, error.code);
-    if (error.errorName === 'Unhandled' && error.cause instanceof Error && error.cause.stack !== undefined) log.debug(error.cause.stack);
-    if (entry?.needsConfig && configured) log.info(`${entry.name} command end: aborted with exception [${String(error.code).padStart(3, '0')}]`);
+    if (error.errorName === 'Unhandled' && error.cause instanceof Error && error.cause.stack !== undefined)
+      log.debug(error.cause.stack);
+    if (entry?.needsConfig && configured)
+      log.info(`${entry.name} command end: aborted with exception [${String(error.code).padStart(3, '0')}]`);
     return error.code;
   } finally {
     log.close();

@@ -60,14 +60,17 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     if (ref === undefined) {
       const suggestion = suggestOption(written);
       throw new PgkeepError('OptionInvalid', `unknown option '--${written}' on the command line`, {
-        hint: suggestion === undefined ? "'pgkeep help <command>' lists the options of a command" : `did you mean '--${suggestion}'?`,
+        hint:
+          suggestion === undefined ? "'pgkeep help <command>' lists the options of a command" : `did you mean '--${suggestion}'?`,
       });
     }
     const key = keyName(ref.def, ref.index);
     if (ref.def.secure) {
       throw new PgkeepError('OptionInvalid', `option '${key}' is not allowed on the command line`, {
-        hint: 'it is a secret and would show in the process list: set it in the configuration file or in the environment (PGKEEP_' +
-          key.toUpperCase().replaceAll('-', '_') + ')',
+        hint:
+          'it is a secret and would show in the process list: set it in the configuration file or in the environment (PGKEEP_' +
+          key.toUpperCase().replaceAll('-', '_') +
+          ')',
       });
     }
 
@@ -84,14 +87,17 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       text = undefined;
     } else if (text === undefined) {
       text = argv[++position];
-      if (text === undefined) throw new PgkeepError('OptionInvalid', `option '--${written}' requires a value`, { hint: `write --${key}=<value>` });
+      if (text === undefined)
+        throw new PgkeepError('OptionInvalid', `option '--${written}' requires a value`, { hint: `write --${key}=<value>` });
     }
 
     const previous = settings.get(key);
     const multi = ref.def.type === 'list' || ref.def.type === 'hash';
     if (previous !== undefined) {
       if (!multi || text === undefined || previous.texts.length === 0) {
-        throw new PgkeepError('OptionInvalid', `option '${key}' is given more than once on the command line`, { hint: 'keep one of them' });
+        throw new PgkeepError('OptionInvalid', `option '${key}' is given more than once on the command line`, {
+          hint: 'keep one of them',
+        });
       }
       previous.texts.push(text);
       continue;
@@ -113,7 +119,10 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
  * PGBACKREST_REPO1_PATH (PGKEEP_ wins when both are set). Booleans are y/n; list and hash values
  * are separated by ':'. Unknown variables are returned as warnings, as pgBackRest does.
  */
-export function parseEnvironment(env: Readonly<Record<string, string | undefined>>): { settings: Map<string, Setting>; warnings: string[] } {
+export function parseEnvironment(env: Readonly<Record<string, string | undefined>>): {
+  settings: Map<string, Setting>;
+  warnings: string[];
+} {
   const settings = new Map<string, Setting>();
   const warnings: string[] = [];
   for (const prefix of ['PGKEEP_', 'PGBACKREST_']) {
@@ -129,7 +138,13 @@ export function parseEnvironment(env: Readonly<Record<string, string | undefined
       if (settings.has(key)) continue;
       if (value === '') throw new PgkeepError('OptionInvalidValue', `environment variable ${variable} must have a value`);
       const multi = ref.def.type === 'list' || ref.def.type === 'hash';
-      settings.set(key, { ref, key, texts: multi ? value.split(':') : [value], place: `environment ${variable}`, source: 'environment' });
+      settings.set(key, {
+        ref,
+        key,
+        texts: multi ? value.split(':') : [value],
+        place: `environment ${variable}`,
+        source: 'environment',
+      });
     }
   }
   return { settings, warnings };

@@ -53,7 +53,13 @@ export interface CommandDef {
 const base = { lockType: 'none', parameters: false, logFile: true, modifiesRepo: false } as const;
 
 export const commandTable: Readonly<Record<CommandName, CommandDef>> = {
-  annotate: { ...base, summary: 'add or change annotations of a backup', description: '', lockType: 'backup', modifiesRepo: true },
+  annotate: {
+    ...base,
+    summary: 'add or change annotations of a backup',
+    description: '',
+    lockType: 'backup',
+    modifiesRepo: true,
+  },
   'archive-get': {
     ...base,
     summary: 'get a WAL segment from the archive',
@@ -116,8 +122,22 @@ export const commandTable: Readonly<Record<CommandName, CommandDef>> = {
   'repo-create': { ...base, summary: 'create the repository', description: '', logFile: false, modifiesRepo: true },
   'repo-get': { ...base, summary: 'get a file from the repository', description: '', parameters: true, logFile: false },
   'repo-ls': { ...base, summary: 'list files in the repository', description: '', parameters: true, logFile: false },
-  'repo-put': { ...base, summary: 'put a file in the repository', description: '', parameters: true, logFile: false, modifiesRepo: true },
-  'repo-rm': { ...base, summary: 'remove files from the repository', description: '', parameters: true, logFile: false, modifiesRepo: true },
+  'repo-put': {
+    ...base,
+    summary: 'put a file in the repository',
+    description: '',
+    parameters: true,
+    logFile: false,
+    modifiesRepo: true,
+  },
+  'repo-rm': {
+    ...base,
+    summary: 'remove files from the repository',
+    description: '',
+    parameters: true,
+    logFile: false,
+    modifiesRepo: true,
+  },
   restore: {
     ...base,
     summary: 'restore a backup',
@@ -155,7 +175,7 @@ export const commandTable: Readonly<Record<CommandName, CommandDef>> = {
   ui: {
     ...base,
     summary: 'serve the pgkeep user interface to a local browser',
-    description: 'Serves the desktop app\'s interface on 127.0.0.1 behind a one-time token printed in the URL.',
+    description: "Serves the desktop app's interface on 127.0.0.1 behind a one-time token printed in the URL.",
     logFile: false,
   },
   verify: {

@@ -98,7 +98,9 @@ export class Config {
 
   /** Values of secure options: the logger removes them from every line. */
   secrets(): string[] {
-    return [...this.options.values()].filter((option) => option.def.secure && typeof option.value === 'string').map((option) => option.value as string);
+    return [...this.options.values()]
+      .filter((option) => option.def.secure && typeof option.value === 'string')
+      .map((option) => option.value as string);
   }
 
   /**
@@ -116,7 +118,8 @@ export class Config {
       else if (typeof value === 'boolean') words.push(value ? `--${option.key}` : `--no-${option.key}`);
       else if (option.texts !== undefined) for (const text of option.texts) words.push(`--${option.key}=${quote(text)}`);
       else if (Array.isArray(value)) for (const item of value) words.push(`--${option.key}=${quote(item)}`);
-      else if (typeof value === 'object') for (const [k, v] of Object.entries(value)) words.push(`--${option.key}=${quote(`${k}=${v}`)}`);
+      else if (typeof value === 'object')
+        for (const [k, v] of Object.entries(value)) words.push(`--${option.key}=${quote(`${k}=${v}`)}`);
       else words.push(`--${option.key}=${quote(String(value))}`);
     }
     return words;

@@ -45,10 +45,14 @@ export function parseIni(text: string, file: string): IniDocument {
 
     if (line.startsWith('[')) {
       if (!line.endsWith(']')) {
-        throw syntaxError(place, `section header '${line}' does not end with ']'`, 'write a section as [name], for example [global] or [main:archive-push]');
+        throw syntaxError(
+          place,
+          `section header '${line}' does not end with ']'`,
+          'write a section as [name], for example [global] or [main:archive-push]',
+        );
       }
       const name = line.slice(1, -1).trim();
-      if (name === '') throw syntaxError(place, 'empty section name \'[]\'', 'name the section, for example [global]');
+      if (name === '') throw syntaxError(place, "empty section name '[]'", 'name the section, for example [global]');
       current = sections.get(name) ?? { name, entries: [] };
       sections.set(name, current);
       continue;
@@ -56,13 +60,21 @@ export function parseIni(text: string, file: string): IniDocument {
 
     const equal = line.indexOf('=');
     if (equal < 0) {
-      throw syntaxError(place, `line '${line}' is not key=value`, 'write each option as key=value, for example repo1-path=/var/lib/pgbackrest');
+      throw syntaxError(
+        place,
+        `line '${line}' is not key=value`,
+        'write each option as key=value, for example repo1-path=/var/lib/pgbackrest',
+      );
     }
     const key = line.slice(0, equal).trim();
     const value = line.slice(equal + 1).trim();
     if (key === '') throw syntaxError(place, `line '${line}' has no key before '='`);
     if (current === undefined) {
-      throw syntaxError(place, `option '${key}' is outside of any section`, 'put options under a section such as [global] or [<stanza>]');
+      throw syntaxError(
+        place,
+        `option '${key}' is outside of any section`,
+        'put options under a section such as [global] or [<stanza>]',
+      );
     }
     current.entries.push({ ...place, key, value });
   }

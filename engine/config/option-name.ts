@@ -65,9 +65,13 @@ export function lookupOption(written: string, prefixMatch = false): OptionRef | 
     const old = deprecated.get(base);
     if (old !== undefined) {
       if (index === undefined ? !old.unindexed : !old.indexed) {
-        throw new PgkeepError('OptionInvalid', `deprecated option '${written}' ${index === undefined ? 'requires' : 'cannot have'} an index`, {
-          hint: `use ${keyName(old.def, index ?? 1)}`,
-        });
+        throw new PgkeepError(
+          'OptionInvalid',
+          `deprecated option '${written}' ${index === undefined ? 'requires' : 'cannot have'} an index`,
+          {
+            hint: `use ${keyName(old.def, index ?? 1)}`,
+          },
+        );
       }
       def = old.def;
       isDeprecated = true;
@@ -82,7 +86,8 @@ export function lookupOption(written: string, prefixMatch = false): OptionRef | 
 
   let resolvedIndex = index;
   if (def.group === undefined) {
-    if (index !== undefined) throw new PgkeepError('OptionInvalid', `option '${written}' cannot have an index`, { hint: `write --${def.name}` });
+    if (index !== undefined)
+      throw new PgkeepError('OptionInvalid', `option '${written}' cannot have an index`, { hint: `write --${def.name}` });
   } else if (index === undefined) {
     if (!isDeprecated) {
       throw new PgkeepError('OptionInvalid', `option '${written}' requires an index`, {
@@ -93,7 +98,9 @@ export function lookupOption(written: string, prefixMatch = false): OptionRef | 
   }
 
   if (negate && def.type !== 'boolean' && def.name !== 'config') {
-    throw new PgkeepError('OptionInvalid', `option '${written}' cannot be negated`, { hint: `only on/off options take the no- prefix` });
+    throw new PgkeepError('OptionInvalid', `option '${written}' cannot be negated`, {
+      hint: `only on/off options take the no- prefix`,
+    });
   }
   if (reset && def.section === 'command-line') {
     throw new PgkeepError('OptionInvalid', `option '${written}' cannot be reset`, {
@@ -128,7 +135,8 @@ export function suggestOption(written: string): string | undefined {
     const candidates = [def.name, ...(def.deprecatedNames ?? []).map((old) => old.replace('?', ''))];
     for (const candidate of candidates) {
       const distance = editDistance(base, candidate);
-      if (best === undefined || distance < best.distance) best = { name: keyName(def, def.group === undefined ? undefined : (index ?? 1)), distance };
+      if (best === undefined || distance < best.distance)
+        best = { name: keyName(def, def.group === undefined ? undefined : (index ?? 1)), distance };
     }
   }
   if (best === undefined) return undefined;

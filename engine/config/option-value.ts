@@ -22,7 +22,13 @@ export function parseSize(text: string): number | undefined {
 }
 
 export function formatSize(bytes: number): string {
-  for (const [unit, factor] of [['PiB', 1024 ** 5], ['TiB', 1024 ** 4], ['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+  for (const [unit, factor] of [
+    ['PiB', 1024 ** 5],
+    ['TiB', 1024 ** 4],
+    ['GiB', 1024 ** 3],
+    ['MiB', 1024 ** 2],
+    ['KiB', 1024],
+  ] as const) {
     if (bytes >= factor && bytes % factor === 0) return `${bytes / factor}${unit}`;
   }
   return String(bytes);
@@ -54,14 +60,21 @@ export function parseOptionValue(def: OptionDef, texts: readonly string[], conte
     }
     case 'size': {
       const bytes = parseSize(text);
-      if (bytes === undefined) throw invalid(context, text, 'not a size', 'write a number of bytes with an optional unit, for example 1048576, 512KiB or 4MiB');
+      if (bytes === undefined)
+        throw invalid(
+          context,
+          text,
+          'not a size',
+          'write a number of bytes with an optional unit, for example 1048576, 512KiB or 4MiB',
+        );
       if (def.allow !== undefined && !def.allow.some((allowed) => parseSize(allowed) === bytes)) {
         throw invalid(context, text, 'not an allowed size', `allowed: ${def.allow.join(', ')}`);
       }
       return checkRange(def, bytes, text, context);
     }
     case 'time': {
-      if (!/^[0-9]+(\.[0-9]+)?$/.test(text)) throw invalid(context, text, 'not a number of seconds', 'write seconds, for example 60 or 0.5');
+      if (!/^[0-9]+(\.[0-9]+)?$/.test(text))
+        throw invalid(context, text, 'not a number of seconds', 'write seconds, for example 60 or 0.5');
       return checkRange(def, Number(text), text, context);
     }
     case 'enum': {

@@ -35,7 +35,8 @@ export function resolveConfig(input: ResolveInput): Config {
     const setting = commandLine.settings.get(name) ?? environment.settings.get(name);
     if (setting !== undefined) early.set(name, setting);
   }
-  const loaded = input.document === undefined ? loadConfigFiles(early, input.io ?? fileConfigIo) : { document: input.document, files: [] };
+  const loaded =
+    input.document === undefined ? loadConfigFiles(early, input.io ?? fileConfigIo) : { document: input.document, files: [] };
 
   const stanza = commandLine.settings.get('stanza')?.texts[0] ?? environment.settings.get('stanza')?.texts[0];
   const fromFile = settingsFromFile(loaded.document, command, stanza);
@@ -59,17 +60,20 @@ export function resolveConfig(input: ResolveInput): Config {
   const options = resolver.resolveAll();
   const resets = [...commandLine.settings.values()]
     .filter((setting) => setting.ref.reset)
-    .map((setting) => ({ def: setting.ref.def, key: setting.key, index: setting.ref.index, value: false, source: 'command-line' as const, place: setting.place }));
+    .map((setting) => ({
+      def: setting.ref.def,
+      key: setting.key,
+      index: setting.ref.index,
+      value: false,
+      source: 'command-line' as const,
+      place: setting.place,
+    }));
   return new Config(command, commandLine.params, options, resolver.groupIndexes, environment.warnings, loaded.files, resets);
 }
 
 /** The settings of the four sections that apply, each section a layer in precedence order. */
 function settingsFromFile(document: IniDocument, command: CommandName, stanza: string | undefined): Map<string, Setting>[] {
-  const sectionNames = [
-    ...(stanza === undefined ? [] : [`${stanza}:${command}`, stanza]),
-    `global:${command}`,
-    'global',
-  ];
+  const sectionNames = [...(stanza === undefined ? [] : [`${stanza}:${command}`, stanza]), `global:${command}`, 'global'];
   return sectionNames.map((name) => {
     const layer = new Map<string, Setting>();
     const section = document.sections.get(name);
@@ -83,7 +87,10 @@ function settingsFromFile(document: IniDocument, command: CommandName, stanza: s
       if (ref === undefined) {
         const suggestion = suggestOption(entry.key);
         throw new PgkeepError('OptionInvalid', `${place}: unknown option '${entry.key}' in section [${name}]`, {
-          hint: suggestion === undefined ? "'pgkeep help <command>' lists the options of each command" : `did you mean '${suggestion}'?`,
+          hint:
+            suggestion === undefined
+              ? "'pgkeep help <command>' lists the options of each command"
+              : `did you mean '${suggestion}'?`,
         });
       }
       if (ref.negate || ref.reset) {
@@ -103,18 +110,26 @@ function settingsFromFile(document: IniDocument, command: CommandName, stanza: s
         });
       }
       if (isCommandSection && ref.def.commands[command] === undefined) {
-        throw new PgkeepError('OptionInvalid', `${place}: option '${key}' is not valid for command '${command}' in section [${name}]`, {
-          hint: `move it to [${isGlobal ? 'global' : stanza}] or to the section of a command that takes it`,
-        });
+        throw new PgkeepError(
+          'OptionInvalid',
+          `${place}: option '${key}' is not valid for command '${command}' in section [${name}]`,
+          {
+            hint: `move it to [${isGlobal ? 'global' : stanza}] or to the section of a command that takes it`,
+          },
+        );
       }
 
       const previous = layer.get(key);
       if (previous !== undefined) {
         const multi = ref.def.type === 'list' || ref.def.type === 'hash';
         if (!multi || entry.key !== previous.written) {
-          throw new PgkeepError('OptionInvalid', `${place}: option '${key}' is set twice in section [${name}] (first at ${previous.place})`, {
-            hint: multi ? 'write a repeated option with the same name each time' : 'keep one of the two lines',
-          });
+          throw new PgkeepError(
+            'OptionInvalid',
+            `${place}: option '${key}' is set twice in section [${name}] (first at ${previous.place})`,
+            {
+              hint: multi ? 'write a repeated option with the same name each time' : 'keep one of the two lines',
+            },
+          );
         }
         previous.texts.push(entry.value);
         continue;
@@ -137,7 +152,12 @@ class Resolver {
     const used: Record<OptionGroup, Set<number>> = { repo: new Set(), pg: new Set() };
     for (const setting of chosen.values()) {
       const group = setting.ref.def.group;
-      if (group !== undefined && setting.ref.index !== undefined && !setting.ref.reset && setting.ref.def.commands[command] !== undefined) {
+      if (
+        group !== undefined &&
+        setting.ref.index !== undefined &&
+        !setting.ref.reset &&
+        setting.ref.def.commands[command] !== undefined
+      ) {
         used[group].add(setting.ref.index);
       }
     }
@@ -188,7 +208,10 @@ class Resolver {
     const required = rule.required ?? def.required ?? false;
     if (result === null && required && !(active?.ref.negate ?? false)) {
       throw new PgkeepError('OptionRequired', `${this.command} command requires option: ${key}`, {
-        hint: def.section === 'stanza' ? 'does this stanza exist? set the option in its section of the configuration file' : undefined,
+        hint:
+          def.section === 'stanza'
+            ? 'does this stanza exist? set the option in its section of the configuration file'
+            : undefined,
       });
     }
     this.checkSupported(def, key, result);
@@ -196,7 +219,13 @@ class Resolver {
     return result;
   }
 
-  private fromSetting(def: OptionDef, key: string, index: number | undefined, setting: Setting, rule: CommandRule): ResolvedOption | null {
+  private fromSetting(
+    def: OptionDef,
+    key: string,
+    index: number | undefined,
+    setting: Setting,
+    rule: CommandRule,
+  ): ResolvedOption | null {
     if (setting.ref.negate) {
       // --no-online is false; --no-config means "no value"
       return def.type === 'boolean' ? this.make(def, key, index, false, setting.source, setting.place) : null;
@@ -208,13 +237,21 @@ class Resolver {
     return { ...this.make(def, key, index, value, setting.source, setting.place), texts: setting.texts };
   }
 
-  private make(def: OptionDef, key: string, index: number | undefined, value: OptionValue, source: OptionSource, place: string | undefined): ResolvedOption {
+  private make(
+    def: OptionDef,
+    key: string,
+    index: number | undefined,
+    value: OptionValue,
+    source: OptionSource,
+    place: string | undefined,
+  ): ResolvedOption {
     return { def, key, index, value, source, place };
   }
 
   private dependMet(depend: OptionDepend, def: OptionDef, index: number | undefined): boolean {
     const target = optionTable.find((candidate) => candidate.name === depend.option);
-    if (target === undefined) throw new PgkeepError('Assert', `option '${def.name}' depends on unknown option '${depend.option}'`);
+    if (target === undefined)
+      throw new PgkeepError('Assert', `option '${def.name}' depends on unknown option '${depend.option}'`);
     if (target.commands[this.command] === undefined) return false;
     const targetIndex = target.group === undefined ? undefined : (index ?? 1);
     const resolved = this.resolve(target, targetIndex);

@@ -44,7 +44,8 @@ export function toPgkeepError(error: unknown): PgkeepError {
     const errno = (error as NodeJS.ErrnoException).code;
     if (errno === 'EACCES' || errno === 'EPERM') return new PgkeepError('Access', lowerFirst(error.message), { cause: error });
     if (errno === 'ENOENT') return new PgkeepError('FileMissing', lowerFirst(error.message), { cause: error });
-    if (errno === 'ENOSPC') return new PgkeepError('FileWrite', lowerFirst(error.message), { cause: error, hint: 'free space on the device' });
+    if (errno === 'ENOSPC')
+      return new PgkeepError('FileWrite', lowerFirst(error.message), { cause: error, hint: 'free space on the device' });
     return new PgkeepError('Unhandled', lowerFirst(error.message), {
       cause: error,
       hint: 'this is a bug in pgkeep: please report it with the log',

@@ -75,7 +75,11 @@ export class Logger {
   }
 
   enabled(level: Exclude<LogLevel, 'off'>): boolean {
-    const limit = Math.max(rank[this.settings.console], rank[this.settings.stderr], this.fileFd === undefined ? 0 : rank[this.settings.file]);
+    const limit = Math.max(
+      rank[this.settings.console],
+      rank[this.settings.stderr],
+      this.fileFd === undefined ? 0 : rank[this.settings.file],
+    );
     return rank[level] <= limit || this.listeners.size > 0;
   }
 
@@ -133,7 +137,9 @@ export class Logger {
       appendFileSync(this.fileFd, '-------------------PROCESS START-------------------\n');
     } catch (error) {
       this.fileFd = undefined;
-      this.warn(`unable to open log file '${path}': ${(error as Error).message}\nHINT: set log-path to a directory this user can write, or log-level-file=off`);
+      this.warn(
+        `unable to open log file '${path}': ${(error as Error).message}\nHINT: set log-path to a directory this user can write, or log-level-file=off`,
+      );
     }
   }
 

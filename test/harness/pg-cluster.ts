@@ -72,7 +72,10 @@ export class PgCluster {
 
   async start(): Promise<void> {
     await this.pgCtl(['start', '-w', '-t', '60', '-l', this.logFile]);
-    running.set(this, onExitStop(() => stopNow(this.dataDir)));
+    running.set(
+      this,
+      onExitStop(() => stopNow(this.dataDir)),
+    );
   }
 
   async stop(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
@@ -97,7 +100,11 @@ export class PgCluster {
   }
 
   /** Runs SQL and returns the rows. */
-  async query<T extends Record<string, unknown> = Record<string, unknown>>(sql: string, params: unknown[] = [], database = 'postgres'): Promise<T[]> {
+  async query<T extends Record<string, unknown> = Record<string, unknown>>(
+    sql: string,
+    params: unknown[] = [],
+    database = 'postgres',
+  ): Promise<T[]> {
     const client = new pg.Client(this.connectionConfig(database));
     await client.connect();
     try {
@@ -115,7 +122,10 @@ export class PgCluster {
 
   /** Runs pgbench against the cluster (e.g. ['-i', '-s', '10'] or ['-T', '5', '-c', '2']). */
   pgbench(args: readonly string[], database = 'postgres'): Promise<RunResult> {
-    return run(join(PG_BIN, 'pgbench'), ['-h', this.socketDir, '-p', String(this.port), ...args, database], { user: 'postgres', cwd: this.root });
+    return run(join(PG_BIN, 'pgbench'), ['-h', this.socketDir, '-p', String(this.port), ...args, database], {
+      user: 'postgres',
+      cwd: this.root,
+    });
   }
 
   /** Creates a tablespace in a directory of its own outside the data directory. */
@@ -136,10 +146,14 @@ function quote(text: string): string {
 }
 
 async function initdb(dataDir: string): Promise<void> {
-  await run(join(PG_BIN, 'initdb'), ['--no-sync', '-k', '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '-D', dataDir], {
-    user: 'postgres',
-    cwd: join(dataDir, '..'),
-  });
+  await run(
+    join(PG_BIN, 'initdb'),
+    ['--no-sync', '-k', '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C', '-D', dataDir],
+    {
+      user: 'postgres',
+      cwd: join(dataDir, '..'),
+    },
+  );
 }
 
 let template: Promise<string> | undefined;
@@ -173,5 +187,9 @@ function chownTree(path: string): void {
 function stopNow(dataDir: string): void {
   if (!existsSync(dataDir)) return;
   const user = osUser('postgres');
-  spawnSync(join(PG_BIN, 'pg_ctl'), ['-D', dataDir, 'stop', '-m', 'immediate', '-w'], { uid: user.uid, gid: user.gid, cwd: '/tmp' });
+  spawnSync(join(PG_BIN, 'pg_ctl'), ['-D', dataDir, 'stop', '-m', 'immediate', '-w'], {
+    uid: user.uid,
+    gid: user.gid,
+    cwd: '/tmp',
+  });
 }

@@ -25,7 +25,10 @@ export function run(program: string, args: readonly string[], options: RunOption
   const user = typeof options.user === 'string' ? osUser(options.user) : options.user;
   const spawnOptions: SpawnOptions = {
     cwd: options.cwd,
-    env: { ...(options.env ?? process.env), ...(user === undefined ? {} : { HOME: user.home, USER: user.name, LOGNAME: user.name }) },
+    env: {
+      ...(options.env ?? process.env),
+      ...(user === undefined ? {} : { HOME: user.home, USER: user.name, LOGNAME: user.name }),
+    },
     stdio: ['pipe', 'pipe', 'pipe'],
     ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
   };
@@ -35,17 +38,25 @@ export function run(program: string, args: readonly string[], options: RunOption
     const stderr: Buffer[] = [];
     child.stdout!.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk));
-    const timer =
-      options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
     child.on('error', (error) => {
       if (timer !== undefined) clearTimeout(timer);
       reject(new Error(`unable to run ${program}: ${error.message}`));
     });
     child.on('close', (code, signal) => {
       if (timer !== undefined) clearTimeout(timer);
-      const result = { code: code ?? -1, signal, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() };
+      const result = {
+        code: code ?? -1,
+        signal,
+        stdout: Buffer.concat(stdout).toString(),
+        stderr: Buffer.concat(stderr).toString(),
+      };
       if ((options.check ?? true) && result.code !== 0) {
-        reject(new Error(`${program} ${args.join(' ')} exited with ${signal ?? result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`));
+        reject(
+          new Error(
+            `${program} ${args.join(' ')} exited with ${signal ?? result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
+          ),
+        );
       } else resolve(result);
     });
     child.stdin!.end(options.input);

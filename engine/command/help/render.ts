@@ -31,7 +31,9 @@ export function renderCommandHelp(command: CommandName): string {
   const lines = [`pgkeep ${PGKEEP_VERSION} - '${command}' command help`, '', capitalize(def.summary) + '.', ''];
   if (def.description !== '') lines.push(...wrap(def.description, WIDTH), '');
 
-  const options = optionTable.filter((option) => option.commands[command] !== undefined && !option.internal && option.unsupported === undefined);
+  const options = optionTable.filter(
+    (option) => option.commands[command] !== undefined && !option.internal && option.unsupported === undefined,
+  );
   for (const [title, members] of groupOptions(options)) {
     if (members.length === 0) continue;
     lines.push(`${title}:`, '');
@@ -58,7 +60,12 @@ export function renderOptionHelp(command: CommandName, written: string): string 
     });
   }
   const def = ref.def;
-  const lines = [`pgkeep ${PGKEEP_VERSION} - '${command}' command - '${def.name}' option help`, '', capitalize(def.summary) + '.', ''];
+  const lines = [
+    `pgkeep ${PGKEEP_VERSION} - '${command}' command - '${def.name}' option help`,
+    '',
+    capitalize(def.summary) + '.',
+    '',
+  ];
   if (def.description !== undefined) lines.push(...wrap(def.description, WIDTH), '');
   if (def.unsupported !== undefined) lines.push(`Not supported: ${def.unsupported}.`, '');
 
@@ -76,15 +83,20 @@ export function renderOptionHelp(command: CommandName, written: string): string 
   lines.push(`set in: ${places(def)}`);
   if (def.group !== undefined) lines.push(`indexed: ${keyName(def, 1)} ... ${keyName(def, 256)}`);
   if (def.secure) lines.push('secret: refused on the command line and never logged');
-  if (def.deprecatedNames !== undefined) lines.push(`deprecated names: ${def.deprecatedNames.map((name) => name.replace('?', 'N')).join(', ')}`);
+  if (def.deprecatedNames !== undefined)
+    lines.push(`deprecated names: ${def.deprecatedNames.map((name) => name.replace('?', 'N')).join(', ')}`);
   lines.push('');
   return lines.join('\n');
 }
 
-export function parseHelpTopic(params: readonly string[], implemented: readonly CommandName[]): { command?: CommandName; option?: string } {
+export function parseHelpTopic(
+  params: readonly string[],
+  implemented: readonly CommandName[],
+): { command?: CommandName; option?: string } {
   const [commandName, option, extra] = params;
   if (commandName === undefined) return {};
-  if (!isCommandName(commandName) || !implemented.includes(commandName)) throw new PgkeepError('CommandInvalid', `unknown command '${commandName}'`, { hint: "'pgkeep help' lists the commands" });
+  if (!isCommandName(commandName) || !implemented.includes(commandName))
+    throw new PgkeepError('CommandInvalid', `unknown command '${commandName}'`, { hint: "'pgkeep help' lists the commands" });
   if (extra !== undefined) throw new PgkeepError('ParamInvalid', `help takes at most a command and an option, not '${extra}'`);
   return option === undefined ? { command: commandName } : { command: commandName, option: option.replace(/^--/, '') };
 }
@@ -93,7 +105,10 @@ function groupOptions(options: readonly OptionDef[]): [string, OptionDef[]][] {
   const sorted = [...options].sort((a, b) => (a.name < b.name ? -1 : 1));
   return [
     ['Command Options', sorted.filter((o) => o.section === 'command-line')],
-    ['General Options', sorted.filter((o) => o.section !== 'command-line' && o.group === undefined && !o.name.startsWith('log-'))],
+    [
+      'General Options',
+      sorted.filter((o) => o.section !== 'command-line' && o.group === undefined && !o.name.startsWith('log-')),
+    ],
     ['Log Options', sorted.filter((o) => o.section !== 'command-line' && o.name.startsWith('log-'))],
     ['Repository Options', sorted.filter((o) => o.section !== 'command-line' && o.group === 'repo')],
     ['Stanza Options', sorted.filter((o) => o.section !== 'command-line' && o.group === 'pg')],

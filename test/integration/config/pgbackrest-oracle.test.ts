@@ -20,8 +20,8 @@ beforeAll(() => {
   dir = tempDir('config-oracle', null);
   conf = join(dir, 'pgbackrest.conf');
   writeFileSync(
-  conf,
-  `[demo]
+    conf,
+    `[demo]
 pg1-path=/var/lib/postgresql/15/demo
 pg1-port=5433
 pg1-socket-path=/var/run/postgresql
@@ -67,7 +67,17 @@ const cases: [CommandName, string[], Record<string, string>, string[]?][] = [
   ['archive-get', [], { PGBACKREST_PROCESS_MAX: '5' }, ['000000010000000000000001', '/tmp/x']],
   ['backup', ['--no-online', '--type=full'], {}],
   ['backup', ['--reset-start-fast', '--repo=2'], { PGBACKREST_DELTA: 'y' }],
-  ['restore', ['--type=time', '--target=2026-01-01 00:00:00+00', '--target-action=promote', '--tablespace-map=ts1=/a', '--tablespace-map=ts2=/b'], {}],
+  [
+    'restore',
+    [
+      '--type=time',
+      '--target=2026-01-01 00:00:00+00',
+      '--target-action=promote',
+      '--tablespace-map=ts1=/a',
+      '--tablespace-map=ts2=/b',
+    ],
+    {},
+  ],
   ['expire', ['--repo1-retention-full=5'], {}],
   ['check', [], {}],
   ['stanza-create', [], {}],
@@ -87,11 +97,21 @@ function pgbackrestWords(stdout: string): string[] {
 describe('option resolution matches pgbackrest 2.45', () => {
   it.each(cases)('%s %j', async (command, args, env, params = []) => {
     const common = [`--config=${conf}`, '--stanza=demo', '--log-level-console=debug', '--log-level-stderr=off'];
-    const result = await run('pgbackrest', [...common, ...args, command, ...params], { env: { PATH: process.env.PATH, ...env }, check: false });
+    const result = await run('pgbackrest', [...common, ...args, command, ...params], {
+      env: { PATH: process.env.PATH, ...env },
+      check: false,
+    });
     const expected = pgbackrestWords(result.stdout);
 
-    const ours = resolveConfig({ command, commandLine: parseCommandLine([...common, ...args, command, ...params]), env }).describe();
-    expect({ missing: expected.filter((w) => !ours.includes(w)), extra: ours.filter((w) => !expected.includes(w)) }).toEqual({ missing: [], extra: [] });
+    const ours = resolveConfig({
+      command,
+      commandLine: parseCommandLine([...common, ...args, command, ...params]),
+      env,
+    }).describe();
+    expect({ missing: expected.filter((w) => !ours.includes(w)), extra: ours.filter((w) => !expected.includes(w)) }).toEqual({
+      missing: [],
+      extra: [],
+    });
     expect(ours).toEqual(expected);
   });
 });

@@ -4,7 +4,9 @@ import { mergeIni, parseIni } from '../../../../engine/config/ini.js';
 import { PgkeepError } from '../../../../engine/error/pgkeep-error.js';
 
 function entries(text: string, section: string) {
-  return parseIni(text, '/etc/x.conf').sections.get(section)?.entries.map(({ key, value, line }) => ({ key, value, line }));
+  return parseIni(text, '/etc/x.conf')
+    .sections.get(section)
+    ?.entries.map(({ key, value, line }) => ({ key, value, line }));
 }
 
 describe('parseIni (pgBackRest dialect)', () => {
@@ -15,7 +17,8 @@ describe('parseIni (pgBackRest dialect)', () => {
   });
 
   it('treats # as a comment only at the start of a line, keeping # and ; inside values', () => {
-    const text = '# top comment\n[global]\n   # indented comment\nrecovery-option=primary_conninfo=host=x # not a comment\nx=a;b\n';
+    const text =
+      '# top comment\n[global]\n   # indented comment\nrecovery-option=primary_conninfo=host=x # not a comment\nx=a;b\n';
     expect(entries(text, 'global')).toEqual([
       { key: 'recovery-option', value: 'primary_conninfo=host=x # not a comment', line: 4 },
       { key: 'x', value: 'a;b', line: 5 },
@@ -51,7 +54,10 @@ describe('parseIni (pgBackRest dialect)', () => {
 
   it('merges documents in order (main file, then conf.d files)', () => {
     const merged = mergeIni([parseIni('[global]\na=1\n', '/m.conf'), parseIni('[global]\nb=2\n[demo]\nc=3\n', '/d/1.conf')]);
-    expect(merged.sections.get('global')!.entries.map((entry) => `${entry.file}:${entry.line} ${entry.key}`)).toEqual(['/m.conf:2 a', '/d/1.conf:2 b']);
+    expect(merged.sections.get('global')!.entries.map((entry) => `${entry.file}:${entry.line} ${entry.key}`)).toEqual([
+      '/m.conf:2 a',
+      '/d/1.conf:2 b',
+    ]);
     expect([...merged.sections.keys()]).toEqual(['global', 'demo']);
   });
 });

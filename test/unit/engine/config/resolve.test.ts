@@ -31,7 +31,12 @@ compress-level=3
 process-max=4
 `;
 
-function resolve(command: CommandName, args: string[], files: Record<string, string> = { '/etc/pgbackrest/pgbackrest.conf': DEMO_CONF }, env = {}) {
+function resolve(
+  command: CommandName,
+  args: string[],
+  files: Record<string, string> = { '/etc/pgbackrest/pgbackrest.conf': DEMO_CONF },
+  env = {},
+) {
   return resolveConfig({ command, commandLine: parseCommandLine([...args, command]), env, io: memoryIo(files) });
 }
 
@@ -104,10 +109,18 @@ describe('resolveConfig with a real pgbackrest.conf', () => {
 
   it('gives the command line precedence over the environment over the file', () => {
     expect(resolve('backup', CONF, undefined, { PGBACKREST_PROCESS_MAX: '7' }).number('process-max')).toBe(7);
-    expect(resolve('backup', CONF, undefined, { PGBACKREST_PROCESS_MAX: '7', PGKEEP_PROCESS_MAX: '8' }).number('process-max')).toBe(8);
+    expect(
+      resolve('backup', CONF, undefined, { PGBACKREST_PROCESS_MAX: '7', PGKEEP_PROCESS_MAX: '8' }).number('process-max'),
+    ).toBe(8);
     expect(resolve('backup', [...CONF, '--process-max=9'], undefined, { PGKEEP_PROCESS_MAX: '8' }).number('process-max')).toBe(9);
-    expect(resolve('backup', [...CONF, '--process-max', '5']).resolved('process-max')).toMatchObject({ value: 5, source: 'command-line' });
-    expect(resolve('backup', CONF).resolved('process-max')).toMatchObject({ source: 'config', place: '/etc/pgbackrest/pgbackrest.conf:8' });
+    expect(resolve('backup', [...CONF, '--process-max', '5']).resolved('process-max')).toMatchObject({
+      value: 5,
+      source: 'command-line',
+    });
+    expect(resolve('backup', CONF).resolved('process-max')).toMatchObject({
+      source: 'config',
+      place: '/etc/pgbackrest/pgbackrest.conf:8',
+    });
   });
 
   it('--reset-<option> returns a file option to its default', () => {
@@ -127,7 +140,9 @@ describe('configuration errors name the file and line, the option, and give a hi
   const file = (text: string) => ({ '/etc/pgkeep/pgkeep.conf': text });
 
   it('unknown option, with "did you mean"', () => {
-    const error = failure(() => resolve('backup', ['--stanza=demo'], file('[demo]\npg1-path=/d\n\n[global]\nrepo1-retention-ful=2\n')));
+    const error = failure(() =>
+      resolve('backup', ['--stanza=demo'], file('[demo]\npg1-path=/d\n\n[global]\nrepo1-retention-ful=2\n')),
+    );
     expect(error.code).toBe(31);
     expect(error.message).toBe("/etc/pgkeep/pgkeep.conf:5: unknown option 'repo1-retention-ful' in section [global]");
     expect(error.hint).toBe("did you mean 'repo1-retention-full'?");
@@ -135,21 +150,43 @@ describe('configuration errors name the file and line, the option, and give a hi
 
   it('bad value: wrong type, out of range, not allowed, not y/n, not a path', () => {
     const bad = (line: string) => failure(() => resolve('backup', ['--stanza=demo'], file(`[demo]\npg1-path=/d\n${line}\n`)));
-    expect(bad('process-max=two')).toMatchObject({ code: 32, message: "/etc/pgkeep/pgkeep.conf:3: 'two' is not an integer for option 'process-max'" });
-    expect(bad('process-max=1000')).toMatchObject({ code: 32, message: "/etc/pgkeep/pgkeep.conf:3: '1000' is out of range for option 'process-max'", hint: 'allowed: 1 to 999' });
+    expect(bad('process-max=two')).toMatchObject({
+      code: 32,
+      message: "/etc/pgkeep/pgkeep.conf:3: 'two' is not an integer for option 'process-max'",
+    });
+    expect(bad('process-max=1000')).toMatchObject({
+      code: 32,
+      message: "/etc/pgkeep/pgkeep.conf:3: '1000' is out of range for option 'process-max'",
+      hint: 'allowed: 1 to 999',
+    });
     expect(bad('compress-type=xz')).toMatchObject({ code: 32, hint: 'allowed: none, bz2, gz, lz4, zst' });
-    expect(bad('start-fast=yes')).toMatchObject({ code: 32, message: "/etc/pgkeep/pgkeep.conf:3: 'yes' is not y or n for option 'start-fast'" });
-    expect(bad('repo1-path=relative/dir')).toMatchObject({ code: 32, message: "/etc/pgkeep/pgkeep.conf:3: 'relative/dir' is not an absolute path for option 'repo1-path'" });
+    expect(bad('start-fast=yes')).toMatchObject({
+      code: 32,
+      message: "/etc/pgkeep/pgkeep.conf:3: 'yes' is not y or n for option 'start-fast'",
+    });
+    expect(bad('repo1-path=relative/dir')).toMatchObject({
+      code: 32,
+      message: "/etc/pgkeep/pgkeep.conf:3: 'relative/dir' is not an absolute path for option 'repo1-path'",
+    });
     expect(bad('buffer-size=3MiB')).toMatchObject({ code: 32, message: expect.stringContaining('not an allowed size') });
     expect(bad('archive-timeout=soon')).toMatchObject({ code: 32, hint: 'write seconds, for example 60 or 0.5' });
     expect(bad('process-max=')).toMatchObject({ code: 32, message: expect.stringContaining('an empty value') });
   });
 
   it('duplicated key in a section, and the same option under two names', () => {
-    const twice = failure(() => resolve('backup', ['--stanza=demo'], file('[demo]\npg1-path=/d\n[global]\nprocess-max=2\nprocess-max=3\n')));
-    expect(twice).toMatchObject({ code: 31, message: "/etc/pgkeep/pgkeep.conf:5: option 'process-max' is set twice in section [global] (first at /etc/pgkeep/pgkeep.conf:4)" });
+    const twice = failure(() =>
+      resolve('backup', ['--stanza=demo'], file('[demo]\npg1-path=/d\n[global]\nprocess-max=2\nprocess-max=3\n')),
+    );
+    expect(twice).toMatchObject({
+      code: 31,
+      message:
+        "/etc/pgkeep/pgkeep.conf:5: option 'process-max' is set twice in section [global] (first at /etc/pgkeep/pgkeep.conf:4)",
+    });
     const alias = failure(() => resolve('backup', ['--stanza=demo'], file('[demo]\npg1-path=/d\ndb-path=/e\n')));
-    expect(alias).toMatchObject({ code: 31, message: "/etc/pgkeep/pgkeep.conf:3: option 'pg1-path' is set twice in section [demo] (first at /etc/pgkeep/pgkeep.conf:2)" });
+    expect(alias).toMatchObject({
+      code: 31,
+      message: "/etc/pgkeep/pgkeep.conf:3: option 'pg1-path' is set twice in section [demo] (first at /etc/pgkeep/pgkeep.conf:2)",
+    });
   });
 
   it('stanza option in [global], command-line option in a file, option not valid in a command section', () => {
@@ -161,39 +198,71 @@ describe('configuration errors name the file and line, the option, and give a hi
       code: 31,
       message: "/etc/pgkeep/pgkeep.conf:3: option 'stanza' can only be given on the command line",
     });
-    expect(failure(() => resolve('backup', ['--stanza=demo'], file('[demo]\npg1-path=/d\n[global:backup]\nlink-all=y\n')))).toMatchObject({
+    expect(
+      failure(() => resolve('backup', ['--stanza=demo'], file('[demo]\npg1-path=/d\n[global:backup]\nlink-all=y\n'))),
+    ).toMatchObject({
       code: 31,
       message: "/etc/pgkeep/pgkeep.conf:4: option 'link-all' is not valid for command 'backup' in section [global:backup]",
     });
-    expect(failure(() => resolve('backup', ['--stanza=demo'], file('[demo]\npg1-path=/d\nno-online=y\n')))).toMatchObject({ code: 31 });
+    expect(failure(() => resolve('backup', ['--stanza=demo'], file('[demo]\npg1-path=/d\nno-online=y\n')))).toMatchObject({
+      code: 31,
+    });
   });
 
   it('ignores options of other commands in [global] and [stanza], as pgBackRest does', () => {
-    const config = resolve('archive-push', ['--stanza=demo'], file('[demo]\npg1-path=/d\n[global]\nstart-fast=y\narchive-mode=off\n'));
+    const config = resolve(
+      'archive-push',
+      ['--stanza=demo'],
+      file('[demo]\npg1-path=/d\n[global]\nstart-fast=y\narchive-mode=off\n'),
+    );
     expect(config.has('start-fast')).toBe(false);
   });
 
   it('command line: unknown option, not valid for the command, secret, missing value, set twice', () => {
-    expect(failure(() => parseCommandLine(['--stanzza=demo', 'backup']))).toMatchObject({ code: 31, hint: "did you mean '--stanza'?" });
-    expect(failure(() => parseCommandLine(['--repo1-retention-fulll=3']))).toMatchObject({ code: 31, hint: "did you mean '--repo1-retention-full'?" });
-    expect(failure(() => resolve('restore', [...CONF, '--start-fast']))).toMatchObject({ code: 31, message: "option '--start-fast' is not valid for command 'restore'" });
+    expect(failure(() => parseCommandLine(['--stanzza=demo', 'backup']))).toMatchObject({
+      code: 31,
+      hint: "did you mean '--stanza'?",
+    });
+    expect(failure(() => parseCommandLine(['--repo1-retention-fulll=3']))).toMatchObject({
+      code: 31,
+      hint: "did you mean '--repo1-retention-full'?",
+    });
+    expect(failure(() => resolve('restore', [...CONF, '--start-fast']))).toMatchObject({
+      code: 31,
+      message: "option '--start-fast' is not valid for command 'restore'",
+    });
     const secret = failure(() => parseCommandLine(['--repo1-cipher-pass=secret']));
     expect(secret).toMatchObject({ code: 31, message: "option 'repo1-cipher-pass' is not allowed on the command line" });
     expect(secret.hint).toContain('PGKEEP_REPO1_CIPHER_PASS');
-    expect(failure(() => parseCommandLine(['--process-max']))).toMatchObject({ code: 31, message: "option '--process-max' requires a value" });
+    expect(failure(() => parseCommandLine(['--process-max']))).toMatchObject({
+      code: 31,
+      message: "option '--process-max' requires a value",
+    });
     expect(failure(() => parseCommandLine(['--process-max=1', '--process-max=2']))).toMatchObject({ code: 31 });
     expect(failure(() => parseCommandLine(['-x']))).toMatchObject({ code: 31, message: "option '-x' must begin with --" });
     expect(failure(() => parseCommandLine(['--online=maybe']))).toMatchObject({ code: 32 });
-    expect(failure(() => parseCommandLine(['--no-process-max']))).toMatchObject({ code: 31, message: "option 'no-process-max' cannot be negated" });
-    expect(failure(() => parseCommandLine(['--reset-stanza']))).toMatchObject({ code: 31, message: "option 'reset-stanza' cannot be reset" });
-    expect(failure(() => parseCommandLine(['--no-online=n']))).toMatchObject({ code: 31, message: "option '--no-online' does not take a value" });
+    expect(failure(() => parseCommandLine(['--no-process-max']))).toMatchObject({
+      code: 31,
+      message: "option 'no-process-max' cannot be negated",
+    });
+    expect(failure(() => parseCommandLine(['--reset-stanza']))).toMatchObject({
+      code: 31,
+      message: "option 'reset-stanza' cannot be reset",
+    });
+    expect(failure(() => parseCommandLine(['--no-online=n']))).toMatchObject({
+      code: 31,
+      message: "option '--no-online' does not take a value",
+    });
   });
 
   it('required options, with a hint for stanza options', () => {
     const error = failure(() => resolve('backup', ['--stanza=other'], file('[demo]\npg1-path=/d\n')));
     expect(error).toMatchObject({ code: 37, message: 'backup command requires option: pg1-path' });
     expect(error.hint).toContain('does this stanza exist?');
-    expect(failure(() => resolve('backup', [], file('')))).toMatchObject({ code: 37, message: 'backup command requires option: stanza' });
+    expect(failure(() => resolve('backup', [], file('')))).toMatchObject({
+      code: 37,
+      message: 'backup command requires option: stanza',
+    });
   });
 
   it('options that depend on another option', () => {
@@ -201,26 +270,42 @@ describe('configuration errors name the file and line, the option, and give a hi
       code: 31,
       message: "option 'target' is not valid without option 'type' in (lsn, name, time, xid)",
     });
-    expect(resolve('restore', [...CONF, '--type=time', '--target=2026-01-01 00:00:00']).string('target')).toBe('2026-01-01 00:00:00');
-    expect(failure(() => resolve('restore', [...CONF, '--type=time']))).toMatchObject({ code: 37, message: 'restore command requires option: target' });
+    expect(resolve('restore', [...CONF, '--type=time', '--target=2026-01-01 00:00:00']).string('target')).toBe(
+      '2026-01-01 00:00:00',
+    );
+    expect(failure(() => resolve('restore', [...CONF, '--type=time']))).toMatchObject({
+      code: 37,
+      message: 'restore command requires option: target',
+    });
     // archive-copy resolves to n when archive-check is off, whatever the file says
-    expect(resolve('backup', [...CONF, '--no-archive-check'], undefined, { PGKEEP_ARCHIVE_COPY: 'y' }).boolean('archive-copy')).toBe(false);
+    expect(
+      resolve('backup', [...CONF, '--no-archive-check'], undefined, { PGKEEP_ARCHIVE_COPY: 'y' }).boolean('archive-copy'),
+    ).toBe(false);
   });
 
   it('features pgkeep does not implement fail clearly', () => {
-    expect(failure(() => resolve('backup', ['--stanza=demo'], file('[demo]\npg1-path=/d\n[global]\nrepo1-type=s3\n')))).toMatchObject({
+    expect(
+      failure(() => resolve('backup', ['--stanza=demo'], file('[demo]\npg1-path=/d\n[global]\nrepo1-type=s3\n'))),
+    ).toMatchObject({
       code: 67,
       message: '/etc/pgkeep/pgkeep.conf:4: repo1-type=s3 is not supported by pgkeep',
     });
-    expect(failure(() => resolve('backup', ['--stanza=demo'], file('[demo]\npg1-path=/d\n[global]\nrepo1-bundle=y\n')))).toMatchObject({ code: 67 });
+    expect(
+      failure(() => resolve('backup', ['--stanza=demo'], file('[demo]\npg1-path=/d\n[global]\nrepo1-bundle=y\n'))),
+    ).toMatchObject({ code: 67 });
     // the same file is fine for a command that does not use the option
-    expect(resolve('archive-get', ['--stanza=demo'], file('[demo]\npg1-path=/d\n[global]\nrepo1-bundle=y\n')).string('pg-path', 1)).toBe('/d');
+    expect(
+      resolve('archive-get', ['--stanza=demo'], file('[demo]\npg1-path=/d\n[global]\nrepo1-bundle=y\n')).string('pg-path', 1),
+    ).toBe('/d');
   });
 });
 
 describe('option names', () => {
   it('indexed options, deprecated names and unindexed old names', () => {
-    const files = { '/etc/pgkeep/pgkeep.conf': '[demo]\ndb-path=/old\ndb2-path=/second\n[global]\nrepo-path=/r1\nrepo2-path=/r2\nretention-full=4\n' };
+    const files = {
+      '/etc/pgkeep/pgkeep.conf':
+        '[demo]\ndb-path=/old\ndb2-path=/second\n[global]\nrepo-path=/r1\nrepo2-path=/r2\nretention-full=4\n',
+    };
     const config = resolve('backup', ['--stanza=demo'], files);
     expect(config.string('pg-path', 1)).toBe('/old');
     expect(config.string('pg-path', 2)).toBe('/second');
@@ -232,8 +317,15 @@ describe('option names', () => {
   });
 
   it('rejects bad indexes and unindexed group options', () => {
-    expect(failure(() => parseCommandLine(['--pg257-path=/x']))).toMatchObject({ code: 31, message: expect.stringContaining('outside 1 to 256') });
-    expect(failure(() => parseCommandLine(['--pg-path=/x']))).toMatchObject({ code: 31, message: "option 'pg-path' requires an index", hint: 'add the index, for example pg1-path' });
+    expect(failure(() => parseCommandLine(['--pg257-path=/x']))).toMatchObject({
+      code: 31,
+      message: expect.stringContaining('outside 1 to 256'),
+    });
+    expect(failure(() => parseCommandLine(['--pg-path=/x']))).toMatchObject({
+      code: 31,
+      message: "option 'pg-path' requires an index",
+      hint: 'add the index, for example pg1-path',
+    });
     expect(failure(() => parseCommandLine(['--stanza1-name=x']))).toMatchObject({ code: 31 });
     expect(failure(() => parseCommandLine(['--process1-max=1']))).toMatchObject({ code: 31 });
   });
@@ -243,7 +335,10 @@ describe('option names', () => {
   });
 
   it('sizes and times', () => {
-    const files = { '/etc/pgkeep/pgkeep.conf': '[demo]\npg1-path=/d\n[global]\nbuffer-size=4MiB\narchive-timeout=0.5\nmanifest-save-threshold=2g\narchive-push-queue-max=1TB\n' };
+    const files = {
+      '/etc/pgkeep/pgkeep.conf':
+        '[demo]\npg1-path=/d\n[global]\nbuffer-size=4MiB\narchive-timeout=0.5\nmanifest-save-threshold=2g\narchive-push-queue-max=1TB\n',
+    };
     expect(resolve('backup', ['--stanza=demo'], files).number('buffer-size')).toBe(4 * 1024 * 1024);
     expect(resolve('backup', ['--stanza=demo'], files).number('archive-timeout')).toBe(0.5);
     expect(resolve('backup', ['--stanza=demo'], files).number('manifest-save-threshold')).toBe(2 * 1024 ** 3);
@@ -254,7 +349,12 @@ describe('option names', () => {
 describe('configuration file selection', () => {
   const main = '/etc/pgkeep/pgkeep.conf';
   it('reads the default file and conf.d/*.conf in name order', () => {
-    const files = { [main]: '[demo]\npg1-path=/d\n', '/etc/pgkeep/conf.d/b.conf': '[global]\nprocess-max=3\n', '/etc/pgkeep/conf.d/a.conf': '[global]\nstart-fast=y\n', '/etc/pgkeep/conf.d/x.txt': 'ignored' };
+    const files = {
+      [main]: '[demo]\npg1-path=/d\n',
+      '/etc/pgkeep/conf.d/b.conf': '[global]\nprocess-max=3\n',
+      '/etc/pgkeep/conf.d/a.conf': '[global]\nstart-fast=y\n',
+      '/etc/pgkeep/conf.d/x.txt': 'ignored',
+    };
     const config = resolve('backup', ['--stanza=demo'], files);
     expect(config.files).toEqual([main, '/etc/pgkeep/conf.d/a.conf', '/etc/pgkeep/conf.d/b.conf']);
     expect(config.number('process-max')).toBe(3);
@@ -268,17 +368,27 @@ describe('configuration file selection', () => {
   it('--config-path moves both defaults; --no-config skips the main file', () => {
     const files = { '/opt/k/pgkeep.conf': '[demo]\npg1-path=/d\n', '/opt/k/conf.d/a.conf': '[global]\nprocess-max=5\n' };
     expect(resolve('backup', ['--stanza=demo', '--config-path=/opt/k'], files).number('process-max')).toBe(5);
-    expect(resolve('backup', ['--stanza=demo', '--config-path=/opt/k', '--no-config', '--pg1-path=/e'], files).files).toEqual(['/opt/k/conf.d/a.conf']);
+    expect(resolve('backup', ['--stanza=demo', '--config-path=/opt/k', '--no-config', '--pg1-path=/e'], files).files).toEqual([
+      '/opt/k/conf.d/a.conf',
+    ]);
   });
 
   it('a missing --config file or --config-include-path is an error; a missing default is not', () => {
-    expect(failure(() => resolve('backup', ['--stanza=demo', '--config=/nope.conf'], {}))).toMatchObject({ code: 55, message: "configuration file '/nope.conf' does not exist (command line)" });
+    expect(failure(() => resolve('backup', ['--stanza=demo', '--config=/nope.conf'], {}))).toMatchObject({
+      code: 55,
+      message: "configuration file '/nope.conf' does not exist (command line)",
+    });
     expect(failure(() => resolve('backup', ['--stanza=demo', '--config-include-path=/nope'], {}))).toMatchObject({ code: 73 });
     expect(resolve('info', [], {}).files).toEqual([]);
   });
 
   it('takes --config from the environment too', () => {
-    const config = resolveConfig({ command: 'backup', commandLine: parseCommandLine(['--stanza=demo']), env: { PGBACKREST_CONFIG: '/etc/pgbackrest/pgbackrest.conf' }, io: memoryIo({ '/etc/pgbackrest/pgbackrest.conf': DEMO_CONF }) });
+    const config = resolveConfig({
+      command: 'backup',
+      commandLine: parseCommandLine(['--stanza=demo']),
+      env: { PGBACKREST_CONFIG: '/etc/pgbackrest/pgbackrest.conf' },
+      io: memoryIo({ '/etc/pgbackrest/pgbackrest.conf': DEMO_CONF }),
+    });
     expect(config.number('process-max')).toBe(3);
   });
 
