@@ -10,9 +10,10 @@ import type { Readable } from 'node:stream';
 export type StorageEntryType = 'file' | 'path' | 'link' | 'special';
 
 export interface StorageInfo {
+  /** For `list`, the name relative to the listed directory (`base/1/1234` with recurse); for `info`, the path as given. */
   readonly name: string;
   readonly type: StorageEntryType;
-  /** Bytes, for files. */
+  /** Bytes, for files (0 for anything else). */
   readonly size: number;
   /** Modification time in whole seconds since the epoch (what manifests record). */
   readonly mtime: number;
@@ -88,9 +89,13 @@ export interface Storage {
   /** Absolute path of a storage path. */
   resolve(path: string): string;
 
+  /** Describes a path; a link itself unless `followLink`. Missing: undefined with `ignoreMissing`, else FileMissing. */
   info(path: string, options?: { ignoreMissing?: boolean; followLink?: boolean }): Promise<StorageInfo | undefined>;
+  /** Whether a file exists (links followed); false for a directory. */
   exists(path: string): Promise<boolean>;
+  /** Whether a directory exists (links followed). */
   pathExists(path: string): Promise<boolean>;
+  /** The entries of a directory sorted by name (so a directory comes before its contents); links are not followed. */
   list(path: string, options?: ListOptions): Promise<StorageInfo[]>;
 
   /** A stream of the file's bytes; undefined when missing and ignoreMissing. */
@@ -104,7 +109,12 @@ export interface Storage {
    */
   write(path: string, source: Readable | AsyncIterable<Uint8Array> | Uint8Array, options?: WriteOptions): Promise<void>;
 
+  /** Removes a file; a directory only with `recurse`. */
   remove(path: string, options?: RemoveOptions): Promise<void>;
+  /**
+   * Renames a file or directory, creating the destination's directory when missing, and syncs the
+   * directories involved. Across file systems it fails (FileMove): a move is never a copy.
+   */
   move(from: string, to: string): Promise<void>;
   pathCreate(path: string, options?: PathCreateOptions): Promise<void>;
   pathRemove(path: string, options?: RemoveOptions): Promise<void>;
