@@ -84,7 +84,13 @@ const layout12: PgControlLayout = {
 /** 18 added `default_char_signedness` before the nonce, which moves the CRC by 4 bytes. */
 const layout18: PgControlLayout = { ...layout12, crc: 292 };
 
-function facts(version: number, controlVersion: number, catalogVersion: number, walMagic: number, control: PgControlLayout): PgVersionFacts {
+function facts(
+  version: number,
+  controlVersion: number,
+  catalogVersion: number,
+  walMagic: number,
+  control: PgControlLayout,
+): PgVersionFacts {
   const modern = version >= 15;
   return {
     version: String(version),
@@ -152,7 +158,11 @@ export function pgControlMatches(entry: PgVersionFacts, controlVersion: number, 
 }
 
 /** Facts identified by pg_control's control version AND catalog version. */
-export function pgVersionByControl(controlVersion: number, catalogVersion: number, table: readonly PgVersionFacts[] = pgVersions): PgVersionFacts {
+export function pgVersionByControl(
+  controlVersion: number,
+  catalogVersion: number,
+  table: readonly PgVersionFacts[] = pgVersions,
+): PgVersionFacts {
   const found = table.find((entry) => pgControlMatches(entry, controlVersion, catalogVersion));
   if (found === undefined) {
     throw notSupported(`unexpected pg_control version ${controlVersion} and catalog version ${catalogVersion}`);
