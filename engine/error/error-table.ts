@@ -89,6 +89,8 @@ export const errorTable = {
   HostKey: { code: 136, description: 'an SSH host key is unknown or has changed' },
   PathUnsafe: { code: 137, description: 'a path would escape its target' },
   SpaceInsufficient: { code: 138, description: 'not enough free space' },
+  // job pool (engine/exec): 160-164
+  WorkerExit: { code: 160, description: 'a worker process ended unexpectedly' },
 } as const satisfies Record<string, { code: number; description: string }>;
 
 export type ErrorName = keyof typeof errorTable;
