@@ -7,7 +7,16 @@ import type { CommandEntry } from './command.js';
  * mention it).
  */
 const entries: CommandEntry[] = [
+  { name: 'archive-get', load: () => import('./archive-get/archive-get.js'), needsConfig: true, refuseRoot: true },
+  { name: 'archive-push', load: () => import('./archive-push/archive-push.js'), needsConfig: true, refuseRoot: true },
+  { name: 'check', load: () => import('./check/check.js'), needsConfig: true, refuseRoot: true },
   { name: 'help', load: () => import('./help/help.js'), needsConfig: false, refuseRoot: false },
+  { name: 'info', load: () => import('./info/info.js'), needsConfig: true, refuseRoot: false },
+  { name: 'stanza-create', load: () => import('./stanza-create/stanza-create.js'), needsConfig: true, refuseRoot: true },
+  { name: 'stanza-delete', load: () => import('./stanza-delete/stanza-delete.js'), needsConfig: true, refuseRoot: true },
+  { name: 'stanza-upgrade', load: () => import('./stanza-upgrade/stanza-upgrade.js'), needsConfig: true, refuseRoot: true },
+  { name: 'start', load: () => import('./start/start.js'), needsConfig: true, refuseRoot: true },
+  { name: 'stop', load: () => import('./stop/stop.js'), needsConfig: true, refuseRoot: true },
   { name: 'version', load: () => import('./version/version.js'), needsConfig: false, refuseRoot: false },
 ];
 

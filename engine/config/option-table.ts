@@ -259,7 +259,7 @@ export const optionTable: readonly OptionDef[] = [
   { name: 'ui-address', type: 'string', section: 'command-line', default: '127.0.0.1', commands: on('ui'), summary: 'address the browser UI listens on (anything but loopback needs --ui-allow-remote)' },
   { name: 'ui-port', type: 'integer', section: 'command-line', default: 0, range: [0, 65535], commands: on('ui'), summary: 'port the browser UI listens on (0: any free port)' },
   { name: 'ui-allow-remote', type: 'boolean', section: 'command-line', default: false, commands: on('ui'), summary: 'allow the browser UI to listen on a non-loopback address' },
-  { name: 'allow-root', type: 'boolean', section: 'command-line', default: false, commands: on('archive-push', 'archive-get', 'backup', 'check', 'stanza-create', 'stanza-upgrade', 'stanza-delete', 'restore', 'expire', 'verify'), summary: 'let the command run as root', description: 'Files written as root may not be readable or writable by the postgres user afterwards.' },
+  { name: 'allow-root', type: 'boolean', section: 'command-line', default: false, commands: on('archive-push', 'archive-get', 'backup', 'check', 'stanza-create', 'stanza-upgrade', 'stanza-delete', 'restore', 'expire', 'verify', 'start', 'stop'), summary: 'let the command run as root', description: 'Files written as root may not be readable or writable by the postgres user afterwards.' },
 
   // General
   { name: 'archive-timeout', type: 'time', section: 'global', default: 60, range: [0.1, 86400], commands: on('archive-get', 'archive-push', 'backup', 'check'), summary: 'seconds to wait for WAL to reach the archive' },

@@ -89,6 +89,8 @@ export const errorTable = {
   HostKey: { code: 136, description: 'an SSH host key is unknown or has changed' },
   PathUnsafe: { code: 137, description: 'a path would escape its target' },
   SpaceInsufficient: { code: 138, description: 'not enough free space' },
+  /** Above 125 on purpose: PostgreSQL stops recovery when restore_command exits with more than 125. */
+  ArchiveCorrupt: { code: 139, description: 'an archived WAL file is damaged' },
   // job pool (engine/exec): 160-164
   WorkerExit: { code: 160, description: 'a worker process ended unexpectedly' },
 } as const satisfies Record<string, { code: number; description: string }>;

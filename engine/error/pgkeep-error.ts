@@ -54,6 +54,7 @@ export function toPgkeepError(error: unknown): PgkeepError {
   return new PgkeepError('Unknown', String(error));
 }
 
+/** Errors start lowercase; a leading errno name (ENOENT) or acronym stays as it is. */
 function lowerFirst(text: string): string {
-  return text.length > 0 ? text[0]!.toLowerCase() + text.slice(1) : text;
+  return /^[A-Z][a-z]/.test(text) ? text[0]!.toLowerCase() + text.slice(1) : text;
 }

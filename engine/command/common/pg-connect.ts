@@ -1,0 +1,13 @@
+import type { Config } from '../../config/config.js';
+import { PgClient } from '../../postgres/client.js';
+
+/** Connects to the cluster of pg<index> as the configuration describes it. */
+export function connectPg(config: Config, index = 1): Promise<PgClient> {
+  return PgClient.connect({
+    socketPath: config.stringOr('pg-socket-path', index),
+    port: config.number('pg-port', index),
+    user: config.stringOr('pg-user', index),
+    database: config.string('pg-database', index),
+    timeoutMs: Math.round((config.numberOr('db-timeout') ?? 1800) * 1000),
+  });
+}

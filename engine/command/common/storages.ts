@@ -1,0 +1,19 @@
+import type { Config } from '../../config/config.js';
+import { PosixStorage } from '../../storage/posix/posix-storage.js';
+import type { Storage } from '../../storage/storage.js';
+
+/** The storage of repo<index> (posix; cifs behaves the same). */
+export function repoStorage(config: Config, index: number): Storage {
+  return new PosixStorage({ basePath: config.string('repo-path', index) });
+}
+
+/** The data directory of pg<index>. */
+export function pgStorage(config: Config, index = 1): Storage {
+  return new PosixStorage({ basePath: config.string('pg-path', index) });
+}
+
+/** The repositories a command works on: --repo=N alone, or every configured repoN. */
+export function repoIndexes(config: Config): readonly number[] {
+  const chosen = config.numberOr('repo');
+  return chosen === undefined ? config.indexes('repo') : [chosen];
+}

@@ -1,0 +1,42 @@
+import { log } from '../../log/logger.js';
+import { archiveInfoAddHistory, saveArchiveInfo } from '../../repo/info/archive-info.js';
+import { backupInfoAddHistory, saveBackupInfo } from '../../repo/info/backup-info.js';
+import { currentPgEntry, describePg } from '../../repo/info/info-pg.js';
+import type { CommandContext } from '../command.js';
+import { pgIdentity } from '../common/pg-identity.js';
+import { withStanzaLock } from '../common/stanza-lock.js';
+import { archiveInfoPath, backupInfoPath, loadStanzaArchiveInfo, loadStanzaBackupInfo, stanzaRepo } from '../common/stanza-repo.js';
+import { repoIndexes } from '../common/storages.js';
+
+/**
+ * `pgkeep stanza-upgrade`: after a major upgrade (new version and system id), adds the new
+ * cluster to archive.info and backup.info as the current one; its WAL goes to a new archive id.
+ */
+export async function run({ config }: CommandContext): Promise<number> {
+  return withStanzaLock(config, 'all', async () => {
+    const pg = await pgIdentity(config, config.boolean('online'));
+    for (const index of repoIndexes(config)) {
+      const repo = stanzaRepo(config, index);
+      const archiveInfo = await loadStanzaArchiveInfo(repo);
+      const backupInfo = await loadStanzaBackupInfo(repo);
+      const archiveCurrent = currentPgEntry(archiveInfo);
+      const backupCurrent = currentPgEntry(backupInfo);
+      const archiveUpToDate = archiveCurrent.systemId === pg.systemId && archiveCurrent.version === pg.version;
+      const backupUpToDate = backupCurrent.systemId === pg.systemId && backupCurrent.version === pg.version;
+      if (archiveUpToDate && backupUpToDate) {
+        log.info(`stanza '${repo.stanza}' on repo${index} is already up to date`);
+        continue;
+      }
+      if (!archiveUpToDate) {
+        archiveInfoAddHistory(archiveInfo, pg.systemId, pg.version);
+        await saveArchiveInfo(repo.storage, archiveInfoPath(repo.stanza), archiveInfo);
+      }
+      if (!backupUpToDate) {
+        backupInfoAddHistory(backupInfo, pg);
+        await saveBackupInfo(repo.storage, backupInfoPath(repo.stanza), backupInfo);
+      }
+      log.info(`stanza '${repo.stanza}' on repo${index} upgraded to ${describePg(pg.systemId, pg.version)}`);
+    }
+    return 0;
+  });
+}
