@@ -95,7 +95,8 @@ export class TestStanza {
 
   /** Runs the real pgbackrest 2.45 as the postgres user on the same configuration. */
   pgbackrest(args: readonly string[], options: { check?: boolean } = {}): Promise<RunResult> {
-    return run('pgbackrest', [`--config=${this.configPath}`, `--stanza=${this.name}`, '--log-level-console=warn', ...args], {
+    const quiet = args.some((arg) => arg.startsWith('--log-level-console')) ? [] : ['--log-level-console=warn'];
+    return run('pgbackrest', [`--config=${this.configPath}`, `--stanza=${this.name}`, ...quiet, ...args], {
       user: 'postgres',
       cwd: this.root,
       check: options.check ?? true,
