@@ -1,3 +1,4 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,7 +9,20 @@ export default defineConfig({
           name: 'unit',
           sequence: { groupOrder: 0 },
           include: ['test/unit/**/*.test.ts'],
+          exclude: ['test/unit/renderer/**'],
           environment: 'node',
+        },
+      },
+      {
+        // The Svelte renderer's component tests: browser builds of Svelte in jsdom.
+        plugins: [svelte({ configFile: false, compilerOptions: { css: 'external' } })],
+        resolve: { conditions: ['browser'] },
+        test: {
+          name: 'renderer',
+          sequence: { groupOrder: 0 },
+          include: ['test/unit/renderer/**/*.test.ts'],
+          environment: 'jsdom',
+          setupFiles: ['test/unit/renderer/setup.ts'],
         },
       },
       {

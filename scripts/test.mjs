@@ -24,10 +24,16 @@ const systemPackages = [
 ];
 const aptCommand = `apt-get update && apt-get install -y ${systemPackages.map(([name]) => name).join(' ')}`;
 
-const projects = { all: ['unit', 'integration', 'e2e'], unit: ['unit'], integration: ['integration'], e2e: ['e2e'], coverage: ['unit', 'integration'] }[mode];
+const projects = {
+  all: ['unit', 'renderer', 'integration', 'e2e'],
+  unit: ['unit', 'renderer'],
+  integration: ['integration'],
+  e2e: ['e2e'],
+  coverage: ['unit', 'integration'],
+}[mode];
 if (projects === undefined) fail(`unknown test mode '${mode}': use all, unit, integration, e2e or coverage`);
 
-const needsSystem = projects.some((project) => project !== 'unit');
+const needsSystem = projects.some((project) => project === 'integration' || project === 'e2e');
 if (needsSystem) {
   ensureSystemPackages();
   if (!isRoot) fail('integration and end-to-end tests need root: they run PostgreSQL, pgbackrest and sshd as other users\nHINT: run them as root (sudo npm test), or run only the unit tests: npm run test:unit');
@@ -72,7 +78,7 @@ console.log(`\n${passed} passed, ${failed} failed`);
 process.exit(failed === 0 && result.status === 0 ? 0 : 1);
 
 function hasTests(project) {
-  const dir = join(root, 'test', project);
+  const dir = join(root, 'test', project === 'renderer' ? 'unit/renderer' : project);
   return existsSync(dir) && readdirSync(dir, { recursive: true }).some((name) => String(name).endsWith('.test.ts'));
 }
 

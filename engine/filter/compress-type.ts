@@ -39,6 +39,9 @@ export function compressTypeFromExtension(name: string): CompressType {
   return 'none';
 }
 
+/** The alternation pgBackRest uses in its file-name expressions. */
+export const COMPRESS_EXTENSION_PATTERN = '(\\.gz|\\.lz4|\\.zst|\\.xz|\\.bz2)';
+
 /** The name without its compression extension. */
 export function stripCompressExtension(name: string): string {
   return name.slice(0, name.length - compressExtension(compressTypeFromExtension(name)).length);

@@ -19,8 +19,9 @@ import { Filter } from './filter.js';
  * with 1 MiB chunks and about 150 MB with 4 MiB (bounded either way; see
  * test/integration/filter/memory.test.ts).
  *
- * compressFrame is asynchronous: it runs in libuv's thread pool while the main thread hashes the
- * next chunks (the filter accepts up to one chunk ahead, writableHighWaterMark).
+ * compressFrame is asynchronous: it runs in libuv's thread pool while the main thread gathers and
+ * hashes the next chunk (two gathering buffers; the filter accepts up to a chunk ahead too,
+ * writableHighWaterMark).
  *
  * lz4-napi (lz4_flex) has one speed; pgBackRest's level only maps to liblz4's acceleration, so the
  * level is accepted for compatibility and not used. Never use compressFrameSync or compressSync:
@@ -32,15 +33,29 @@ export class Lz4CompressFilter extends Filter {
   /** Input gathered until a chunk is full; allocated on first use. */
   private chunk: Buffer | undefined;
   private chunkLength = 0;
+  /** The other gathering buffer: the one whose frame is being compressed, while `chunk` fills. */
+  private spare: Buffer | undefined;
+  /** The frame being compressed in the thread pool, pushed once the next one starts (or at the end). */
+  private inFlight: Promise<Buffer> | undefined;
   private frames = 0;
 
   constructor() {
     super(undefined, { writableHighWaterMark: LZ4_CHUNK_SIZE });
   }
 
-  protected async process(data: Buffer): Promise<void> {
+  protected process(data: Buffer): void | Promise<void> {
+    // The common case, a read smaller than a chunk that does not fill it: copy, no promise.
+    if (this.chunkLength > 0 && this.chunkLength + data.length < LZ4_CHUNK_SIZE) {
+      data.copy(this.chunk!, this.chunkLength);
+      this.chunkLength += data.length;
+      return;
+    }
+    return this.gather(data);
+  }
+
+  private async gather(data: Buffer): Promise<void> {
     let at = 0;
-    // A full chunk that arrives in one piece is compressed without a copy.
+    // A full chunk that arrives in one piece is compressed without a copy (stream chunks are never reused).
     while (this.chunkLength === 0 && data.length - at >= LZ4_CHUNK_SIZE) {
       await this.compress(data.subarray(at, at + LZ4_CHUNK_SIZE));
       at += LZ4_CHUNK_SIZE;
@@ -53,6 +68,8 @@ export class Lz4CompressFilter extends Filter {
       at += take;
       if (this.chunkLength === LZ4_CHUNK_SIZE) {
         await this.compress(this.chunk);
+        // That buffer is being compressed: gather into the other one (whose frame compress() has pushed).
+        [this.chunk, this.spare] = [this.spare, this.chunk];
         this.chunkLength = 0;
       }
     }
@@ -62,10 +79,22 @@ export class Lz4CompressFilter extends Filter {
     // Empty input still gets one (empty) frame: an lz4 file always holds at least one.
     if (this.chunkLength > 0 || this.frames === 0)
       await this.compress((this.chunk ?? Buffer.alloc(0)).subarray(0, this.chunkLength));
+    this.push(await this.inFlight!);
   }
 
+  /**
+   * Starts compressing data into a frame, then waits for the frame before it and pushes that one:
+   * one frame compresses in the thread pool while the main thread gathers (and hashes) the next
+   * chunk, and at most two compress at once.
+   */
   private async compress(data: Buffer): Promise<void> {
-    this.push(await compressFrame(data, { contentChecksum: true }));
+    const previous = this.inFlight;
+    this.inFlight = compressFrame(data, { contentChecksum: true });
+    // If the pipeline fails meanwhile nobody awaits this frame: its failure must not be unhandled.
+    // (Never called in tests: compressFrame only fails on arguments that are not buffers.)
+    /* v8 ignore next */
+    this.inFlight.catch(() => undefined);
     this.frames++;
+    if (previous !== undefined) this.push(await previous);
   }
 }

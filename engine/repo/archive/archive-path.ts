@@ -1,5 +1,5 @@
 import { PgkeepError } from '../../error/pgkeep-error.js';
-import { COMPRESS_EXTENSION_PATTERN, compressExtension, compressTypeFromName, type CompressType } from '../compress-type.js';
+import { COMPRESS_EXTENSION_PATTERN, compressExtension, compressTypeFromExtension, type CompressType } from '../../filter/compress-type.js';
 import { compareBytes } from '../info/json-value.js';
 
 /**
@@ -95,7 +95,7 @@ export interface StoredSegment {
 export function parseStoredSegmentName(name: string): StoredSegment | undefined {
   const match = STORED_SEGMENT_REGEX.exec(name);
   if (match === null) return undefined;
-  return { segment: match[1]!, partial: match[2] !== undefined, sha1: match[3]!, compressType: compressTypeFromName(name) };
+  return { segment: match[1]!, partial: match[2] !== undefined, sha1: match[3]!, compressType: compressTypeFromExtension(name) };
 }
 
 export interface ArchiveRange {

@@ -397,7 +397,7 @@ export async function readRepoFile(storage: Storage, file: string): Promise<Buff
 
 /** Loads an info file (or its copy) as a generic document. */
 export async function loadInfoFile(storage: Storage, path: string): Promise<LoadedFile<InfoDocument>> {
-  return loadWithCopyFallback(path, async (file) => parseInfo(await readRepoFile(storage, file), file));
+  return loadWithCopyFallback(storage.resolve(path), async (file) => parseInfo(await readRepoFile(storage, file), file));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { PgkeepError } from '../../error/pgkeep-error.js';
 import { isBackupLabel } from '../backup/label.js';
-import { compressExtension } from '../compress-type.js';
+import { compressExtension } from '../../filter/compress-type.js';
 import type { Manifest, ManifestFile } from './manifest.js';
 
 /** Extension of block-incremental repository files (no compression extension is added). */

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { PgkeepError } from '../../error/pgkeep-error.js';
 import type { Storage } from '../../storage/storage.js';
 import { isBackupType, type BackupType } from '../backup/label.js';
-import { isCompressType, type CompressType } from '../compress-type.js';
+import { isCompressType, type CompressType } from '../../filter/compress-type.js';
 import { FieldContext, formatMode, unknownKeys } from '../info/info-fields.js';
 import {
   encryptedError,
@@ -915,7 +915,7 @@ async function readManifestFile(storage: Storage, file: string): Promise<Manifes
 
 /** Loads `<path>` or, when it is missing or invalid, `<path>.copy`. */
 export async function loadManifestFile(storage: Storage, path: string): Promise<LoadedFile<Manifest>> {
-  return loadWithCopyFallback(path, (file) => readManifestFile(storage, file), 'manifest');
+  return loadWithCopyFallback(storage.resolve(path), (file) => readManifestFile(storage, file), 'manifest');
 }
 
 export interface SaveManifestOptions {

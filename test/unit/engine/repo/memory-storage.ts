@@ -26,8 +26,13 @@ export class MemoryStorage implements Storage {
     return path.startsWith('/') ? path : `${this.basePath}/${path}`;
   }
 
+  /** Files are keyed by their path relative to the base; absolute paths under it work too. */
+  private key(path: string): string {
+    return path.startsWith(`${this.basePath}/`) ? path.slice(this.basePath.length + 1) : path;
+  }
+
   async readBuffer(path: string, options: ReadOptions = {}): Promise<Buffer | undefined> {
-    const content = this.files.get(path);
+    const content = this.files.get(this.key(path));
     if (content === undefined && options.ignoreMissing !== true)
       throw Object.assign(new Error(`ENOENT: no such file '${path}'`), { code: 'ENOENT' });
     return content === undefined ? undefined : Buffer.from(content);
@@ -50,12 +55,12 @@ export class MemoryStorage implements Storage {
       for await (const chunk of source as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
       content = Buffer.concat(chunks);
     }
-    this.files.set(path, content);
-    this.writes.push(path);
+    this.files.set(this.key(path), content);
+    this.writes.push(this.key(path));
   }
 
   async list(path: string, options: ListOptions = {}): Promise<StorageInfo[]> {
-    const prefix = `${path}/`;
+    const prefix = `${this.key(path)}/`;
     const names = new Set<string>();
     for (const file of this.files.keys()) {
       if (!file.startsWith(prefix)) continue;
@@ -72,7 +77,7 @@ export class MemoryStorage implements Storage {
     throw new Error('not implemented in MemoryStorage');
   }
   exists(path: string): Promise<boolean> {
-    return Promise.resolve(this.files.has(path));
+    return Promise.resolve(this.files.has(this.key(path)));
   }
   pathExists(): Promise<boolean> {
     throw new Error('not implemented in MemoryStorage');

@@ -15,7 +15,7 @@ import {
   WAL_SEGMENT_DIR_REGEX,
   WAL_SEGMENT_FILE_REGEX,
 } from '../../../../../engine/repo/archive/archive-path.js';
-import { compressExtension, compressTypeFromName, isCompressType } from '../../../../../engine/repo/compress-type.js';
+import { compressExtension, compressTypeFromExtension, isCompressType } from '../../../../../engine/filter/compress-type.js';
 
 const SHA = 'fc176140eafaa5a2c00f66ca84e7f19776359104';
 
@@ -135,8 +135,8 @@ describe('compress types', () => {
   it('maps types and extensions', () => {
     expect(compressExtension('none')).toBe('');
     expect(compressExtension('zst')).toBe('.zst');
-    expect(compressTypeFromName('x.gz')).toBe('gz');
-    expect(compressTypeFromName('x')).toBe('none');
+    expect(compressTypeFromExtension('x.gz')).toBe('gz');
+    expect(compressTypeFromExtension('x')).toBe('none');
     expect(isCompressType('lz4')).toBe(true);
     expect(isCompressType('lzma')).toBe(false);
   });

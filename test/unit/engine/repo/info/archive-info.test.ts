@@ -155,7 +155,7 @@ describe('archive.info', () => {
     const path = 'archive/demo/archive.info';
     const storage = new MemoryStorage({ [`${path}.copy`]: example('archive.info') });
     const loaded = await loadArchiveInfo(storage, path);
-    expect(loaded.file).toBe(`${path}.copy`);
+    expect(loaded.file).toBe(`/memory/${path}.copy`);
     expect(currentArchiveId(loaded.value)).toBe('15-1');
 
     await saveArchiveInfo(storage, path, { ...loaded.value, backrestVersion: '2.40' });
@@ -165,7 +165,7 @@ describe('archive.info', () => {
 
     const encrypted = new MemoryStorage({ [path]: example('encrypted-repo.archive.info.decrypted') });
     await expect(loadArchiveInfo(encrypted, path)).rejects.toThrow(
-      `encrypted repositories are not supported by pgkeep yet: '${path}' has a cipher passphrase`,
+      `encrypted repositories are not supported by pgkeep yet: '/memory/${path}' has a cipher passphrase`,
     );
     expect((await loadArchiveInfo(encrypted, path, { allowCipherPass: true })).value.cipherPass).toMatch(/^Jzr/);
   });

@@ -266,7 +266,7 @@ describe('backup.info', () => {
     const path = 'backup/demo/backup.info';
     const storage = new MemoryStorage({ [path]: 'damaged', [`${path}.copy`]: example('backup.info') });
     const loaded = await loadBackupInfo(storage, path);
-    expect(loaded.file).toBe(`${path}.copy`);
+    expect(loaded.file).toBe(`/memory/${path}.copy`);
     await saveBackupInfo(storage, path, loaded.value);
     expect(storage.writes).toEqual([path, `${path}.copy`]);
     expect(storage.text(path)).toBe(exampleText('backup.info'));

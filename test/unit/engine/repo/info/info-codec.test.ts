@@ -247,7 +247,7 @@ describe('loadInfoFile and saveInfoFile', () => {
   it('loads the main file when it is valid', async () => {
     const storage = new MemoryStorage({ [path]: example('archive.info'), [`${path}.copy`]: 'garbage' });
     const loaded = await loadInfoFile(storage, path);
-    expect(loaded.file).toBe(path);
+    expect(loaded.file).toBe(`/memory/${path}`);
     expect(loaded.value.sections.get('db')?.get('db-id')).toBe(1);
   });
 
@@ -255,13 +255,13 @@ describe('loadInfoFile and saveInfoFile', () => {
     const corrupted = exampleText('archive.info').replace('"15"}', '"16"}');
     const storage = new MemoryStorage({ [path]: corrupted, [`${path}.copy`]: example('archive.info') });
     const loaded = await loadInfoFile(storage, path);
-    expect(loaded.file).toBe(`${path}.copy`);
+    expect(loaded.file).toBe(`/memory/${path}.copy`);
     expect(loaded.value.sections.get('db:history')?.get('1')).toEqual({ 'db-id': 7710482956265128591n, 'db-version': '15' });
   });
 
   it('uses the .copy when the main file is missing', async () => {
     const storage = new MemoryStorage({ [`${path}.copy`]: example('archive.info') });
-    expect((await loadInfoFile(storage, path)).file).toBe(`${path}.copy`);
+    expect((await loadInfoFile(storage, path)).file).toBe(`/memory/${path}.copy`);
   });
 
   it('fails naming both files and both reasons when both are bad', async () => {
@@ -271,9 +271,9 @@ describe('loadInfoFile and saveInfoFile', () => {
     });
     const error = await rejected(loadInfoFile(storage, path));
     expect(error.errorName).toBe('FileInvalid');
-    expect(error.message).toContain(`unable to load info file '${path}' or '${path}.copy':`);
-    expect(error.message).toMatch(new RegExp(`\\n  ${path}: \\[Checksum\\] invalid checksum in '${path}'`));
-    expect(error.message).toMatch(new RegExp(`\\n  ${path}\\.copy: \\[FileInvalid\\] invalid JSON value .* at ${path}\\.copy:6`));
+    expect(error.message).toContain(`unable to load info file '/memory/${path}' or '/memory/${path}.copy':`);
+    expect(error.message).toMatch(new RegExp(`\\n  /memory/${path}: \\[Checksum\\] invalid checksum in '/memory/${path}'`));
+    expect(error.message).toMatch(new RegExp(`\\n  /memory/${path}\\.copy: \\[FileInvalid\\] invalid JSON value .* at /memory/${path}\\.copy:6`));
     expect(error.hint).toMatch(/both the file and its copy are damaged/);
   });
 
@@ -284,8 +284,8 @@ describe('loadInfoFile and saveInfoFile', () => {
     expect((await rejected(loadInfoFile(mainMissing, path))).errorName).toBe('Checksum');
     const bothMissing = await rejected(loadInfoFile(new MemoryStorage(), path));
     expect(bothMissing.errorName).toBe('FileMissing');
-    expect(bothMissing.message).toContain(`unable to open missing file '${path}' for read`);
-    expect(bothMissing.message).toContain(`unable to open missing file '${path}.copy' for read`);
+    expect(bothMissing.message).toContain(`unable to open missing file '/memory/${path}' for read`);
+    expect(bothMissing.message).toContain(`unable to open missing file '/memory/${path}.copy' for read`);
     expect(bothMissing.hint).toMatch(/stanza-create/);
   });
 
@@ -296,7 +296,7 @@ describe('loadInfoFile and saveInfoFile', () => {
     });
     const error = await rejected(loadInfoFile(storage, path));
     expect(error.errorName).toBe('FeatureNotSupported');
-    expect(error.message).toBe(`encrypted repositories are not supported by pgkeep yet: '${path}' is encrypted`);
+    expect(error.message).toBe(`encrypted repositories are not supported by pgkeep yet: '/memory/${path}' is encrypted`);
   });
 
   it('turns errors of other kinds into PgkeepErrors', async () => {
@@ -306,7 +306,7 @@ describe('loadInfoFile and saveInfoFile', () => {
       }),
     );
     expect(error.errorName).toBe('Access');
-    expect(error.message).toContain("\n  x.copy: [Access] eACCES: permission denied, open 'x.copy'");
+    expect(error.message).toContain("\n  x.copy: [Access] EACCES: permission denied, open 'x.copy'");
   });
 
   it('writes the main file first, then the identical copy (pgBackRest 2.45 infoSaveFile order)', async () => {

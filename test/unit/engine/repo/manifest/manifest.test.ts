@@ -552,7 +552,7 @@ describe('manifest files in storage', () => {
     const corrupted = exampleText('full-lz4.backup.manifest').replace('"size":3,', '"size":4,');
     const storage = new MemoryStorage({ [path]: corrupted, [`${path}.copy`]: example('full-lz4.backup.manifest') });
     const loaded = await loadManifestFile(storage, path);
-    expect(loaded.file).toBe(`${path}.copy`);
+    expect(loaded.file).toBe(`/memory/${path}.copy`);
     expect(loaded.value.backup.label).toBe('20261121-045159F');
   });
 
@@ -560,7 +560,7 @@ describe('manifest files in storage', () => {
     const storage = new MemoryStorage({ [path]: 'x=1\n' });
     await expect(loadManifestFile(storage, path)).rejects.toThrow(
       new RegExp(
-        `^unable to load manifest '${path}' or '${path}\\.copy':\\n  ${path}: \\[FileInvalid\\] key/value found outside of a section: x=1 at ${path}:1\\n  ${path}\\.copy: \\[FileMissing\\]`,
+        `^unable to load manifest '/memory/${path}' or '/memory/${path}\\.copy':\\n  /memory/${path}: \\[FileInvalid\\] key/value found outside of a section: x=1 at /memory/${path}:1\\n  /memory/${path}\\.copy: \\[FileMissing\\]`,
       ),
     );
   });
