@@ -36,7 +36,10 @@ if (projects === undefined) fail(`unknown test mode '${mode}': use all, unit, in
 const needsSystem = projects.some((project) => project === 'integration' || project === 'e2e');
 if (needsSystem) {
   ensureSystemPackages();
-  if (!isRoot) fail('integration and end-to-end tests need root: they run PostgreSQL, pgbackrest and sshd as other users\nHINT: run them as root (sudo npm test), or run only the unit tests: npm run test:unit');
+  if (!isRoot)
+    fail(
+      'integration and end-to-end tests need root: they run PostgreSQL, pgbackrest and sshd as other users\nHINT: run them as root (sudo npm test), or run only the unit tests: npm run test:unit',
+    );
 }
 
 const step = (label, program, args) => {
@@ -64,7 +67,11 @@ const vitestArgs = [
   ...extra,
 ];
 console.log(`\n> vitest ${vitestArgs.join(' ')}`);
-const result = spawnSync(bin('vitest'), vitestArgs, { cwd: root, stdio: 'inherit', env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' } });
+const result = spawnSync(bin('vitest'), vitestArgs, {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' },
+});
 
 let passed = 0;
 let failed = 0;
@@ -84,7 +91,9 @@ function hasTests(project) {
 
 /** A suite that failed only because one of its tests failed is not counted twice. */
 function countSuitesWithFailedTests(json) {
-  return (json.testResults ?? []).filter((suite) => suite.status === 'failed' && suite.assertionResults?.some((test) => test.status === 'failed')).length;
+  return (json.testResults ?? []).filter(
+    (suite) => suite.status === 'failed' && suite.assertionResults?.some((test) => test.status === 'failed'),
+  ).length;
 }
 
 function ensureSystemPackages() {

@@ -103,7 +103,11 @@ export type StanzaSummary = z.infer<typeof stanzaSummarySchema>;
 export const jobKindSchema = z.enum(['backup', 'check', 'expire', 'verify']);
 export type JobKind = z.infer<typeof jobKindSchema>;
 
-const stanzaName = z.string().min(1).max(200).regex(/^[A-Za-z0-9_.-]+$/, 'a stanza name has letters, digits, _ . and - only');
+const stanzaName = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'a stanza name has letters, digits, _ . and - only');
 
 export const startJobSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('backup'), stanza: stanzaName, type: backupTypeSchema }),

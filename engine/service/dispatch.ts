@@ -14,7 +14,11 @@ export interface ServiceHandler {
 export async function dispatch(service: ServiceHandler, raw: unknown): Promise<WireMessage> {
   const request = requestSchema.safeParse(raw);
   if (!request.success) {
-    return { kind: 'response', id: -1, result: invalid('the request is not {id, method, params}', request.error.issues[0]?.message) };
+    return {
+      kind: 'response',
+      id: -1,
+      result: invalid('the request is not {id, method, params}', request.error.issues[0]?.message),
+    };
   }
   const { id, method } = request.data;
   if (!Object.hasOwn(methods, method)) {
@@ -25,7 +29,11 @@ export async function dispatch(service: ServiceHandler, raw: unknown): Promise<W
   if (!params.success) {
     const issue = params.error.issues[0];
     const where = issue === undefined || issue.path.length === 0 ? '' : ` at '${issue.path.join('.')}'`;
-    return { kind: 'response', id, result: invalid(`invalid parameters for '${method}'${where}: ${issue?.message ?? 'not valid'}`) };
+    return {
+      kind: 'response',
+      id,
+      result: invalid(`invalid parameters for '${method}'${where}: ${issue?.message ?? 'not valid'}`),
+    };
   }
   return { kind: 'response', id, result: await run(() => service.handle(name, params.data as Params<typeof name>)) };
 }
@@ -35,7 +43,13 @@ async function run<T>(work: () => Promise<T>): Promise<Result<T>> {
     return { ok: true, value: await work() };
   } catch (caught) {
     const error = toPgkeepError(caught);
-    return { ok: false, code: error.code, name: error.errorName, message: error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) };
+    return {
+      ok: false,
+      code: error.code,
+      name: error.errorName,
+      message: error.message,
+      ...(error.hint === undefined ? {} : { hint: error.hint }),
+    };
   }
 }
 

@@ -59,9 +59,14 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     const url = new URL(request.url ?? '/', origin);
     const offered = url.searchParams.get('token');
     if (offered !== null) {
-      if (token === undefined || !same(offered, token)) return respond(response, 403, 'this link was already used or is not valid: run pgkeep ui again for a new one');
+      if (token === undefined || !same(offered, token))
+        return respond(response, 403, 'this link was already used or is not valid: run pgkeep ui again for a new one');
       token = undefined; // one-time
-      response.writeHead(303, { location: '/', 'set-cookie': `${COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/`, 'cache-control': 'no-store' });
+      response.writeHead(303, {
+        location: '/',
+        'set-cookie': `${COOKIE}=${session}; HttpOnly; SameSite=Strict; Path=/`,
+        'cache-control': 'no-store',
+      });
       return void response.end();
     }
     if (!hasSession(request)) return respond(response, 403, 'open the link that pgkeep ui printed (it carries a one-time token)');

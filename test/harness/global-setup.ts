@@ -48,7 +48,11 @@ function stopServersUnder(base: string): void {
     const dataDir = args[args.indexOf('-D') + 1];
     if (!args[0]?.endsWith('/postgres') || dataDir === undefined || !dataDir.startsWith(base)) continue;
     if (existsSync(join(dataDir, 'postmaster.pid'))) {
-      spawnSync('/usr/lib/postgresql/15/bin/pg_ctl', ['-D', dataDir, 'stop', '-m', 'immediate', '-w'], { uid: user.uid, gid: user.gid, cwd: '/' });
+      spawnSync('/usr/lib/postgresql/15/bin/pg_ctl', ['-D', dataDir, 'stop', '-m', 'immediate', '-w'], {
+        uid: user.uid,
+        gid: user.gid,
+        cwd: '/',
+      });
     }
   }
 }

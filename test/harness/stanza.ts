@@ -62,7 +62,10 @@ export class TestStanza {
   }
 
   /** Rewrites the configuration file, e.g. with other [global] options. */
-  writeConfig(global: Readonly<Record<string, string | number>> = this.global, stanzaOptions: Readonly<Record<string, string | number>> = {}): void {
+  writeConfig(
+    global: Readonly<Record<string, string | number>> = this.global,
+    stanzaOptions: Readonly<Record<string, string | number>> = {},
+  ): void {
     const lines = [
       '[global]',
       `repo1-path=${this.repoPath}`,

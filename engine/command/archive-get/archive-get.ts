@@ -15,7 +15,10 @@ import { copyWalFile, findWalFile } from './get-file.js';
  */
 export async function run({ config }: CommandContext): Promise<number> {
   const name = config.params[0];
-  if (name === undefined) throw new PgkeepError('ParamRequired', 'WAL file name is required', { hint: `use restore_command = 'pgkeep --stanza=<name> archive-get %f "%p"'` });
+  if (name === undefined)
+    throw new PgkeepError('ParamRequired', 'WAL file name is required', {
+      hint: `use restore_command = 'pgkeep --stanza=<name> archive-get %f "%p"'`,
+    });
   const destination = walPathParam(config, 1, 'destination of the WAL file');
   const control = await readPgControl(config.string('pg-path', 1));
   const pg = { systemId: control.systemId, version: control.version.version };

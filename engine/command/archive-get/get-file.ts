@@ -4,7 +4,12 @@ import { PgkeepError, toPgkeepError } from '../../error/pgkeep-error.js';
 import { compressTypeFromExtension } from '../../filter/compress-type.js';
 import { copyFromRepo } from '../../filter/pipeline.js';
 import { isSegmentOrPartialName } from '../../postgres/wal.js';
-import { archiveFilePath, archiveSegmentDir, parseStoredSegmentName, segmentLookupRegex } from '../../repo/archive/archive-path.js';
+import {
+  archiveFilePath,
+  archiveSegmentDir,
+  parseStoredSegmentName,
+  segmentLookupRegex,
+} from '../../repo/archive/archive-path.js';
 import { archiveIdsFor } from '../../repo/info/archive-info.js';
 import { PosixStorage } from '../../storage/posix/posix-storage.js';
 import { archiveStanzaPath, loadStanzaArchiveInfo, type StanzaRepo } from '../common/stanza-repo.js';
@@ -24,7 +29,11 @@ export interface FoundWal {
  * archive.info that matches the cluster, newest first (repo-format 9.3). Several stored copies
  * of one segment with different content is an error, as in pgBackRest.
  */
-export async function findWalFile(name: string, repo: StanzaRepo, pg: { systemId: bigint; version: string }): Promise<FoundWal | undefined> {
+export async function findWalFile(
+  name: string,
+  repo: StanzaRepo,
+  pg: { systemId: bigint; version: string },
+): Promise<FoundWal | undefined> {
   const archiveInfo = await loadStanzaArchiveInfo(repo);
   const archiveIds = archiveIdsFor(archiveInfo, pg.systemId, pg.version);
   if (archiveIds.length === 0) {
@@ -42,11 +51,17 @@ export async function findWalFile(name: string, repo: StanzaRepo, pg: { systemId
       continue;
     }
     const dir = `${base}/${archiveSegmentDir(archiveId, name)}`;
-    const matches = (await repo.storage.list(dir, { ignoreMissing: true, filter: segmentLookupRegex(name) })).map((entry) => entry.name);
+    const matches = (await repo.storage.list(dir, { ignoreMissing: true, filter: segmentLookupRegex(name) })).map(
+      (entry) => entry.name,
+    );
     if (matches.length > 1) {
-      throw new PgkeepError('ArchiveDuplicate', `duplicates found in the repo${repo.index} archive for WAL segment ${name}: ${matches.join(', ')}`, {
-        hint: 'there are multiple archived copies of the segment with different content: remove the ones that do not belong to this cluster',
-      });
+      throw new PgkeepError(
+        'ArchiveDuplicate',
+        `duplicates found in the repo${repo.index} archive for WAL segment ${name}: ${matches.join(', ')}`,
+        {
+          hint: 'there are multiple archived copies of the segment with different content: remove the ones that do not belong to this cluster',
+        },
+      );
     }
     const stored = matches[0];
     if (stored !== undefined) return { repo, archiveId, path: `${dir}/${stored}`, sha1: parseStoredSegmentName(stored)?.sha1 };
@@ -69,7 +84,12 @@ export async function copyWalFile(found: FoundWal, destination: string): Promise
   const where = `${found.repo.storage.resolve(found.path)} (repo${found.repo.index})`;
   let result;
   try {
-    result = await copyFromRepo(source!, (data) => target.write(temporary, data, { mode: 0o600, atomic: false }), compressTypeFromExtension(found.path), where);
+    result = await copyFromRepo(
+      source!,
+      (data) => target.write(temporary, data, { mode: 0o600, atomic: false }),
+      compressTypeFromExtension(found.path),
+      where,
+    );
   } catch (caught) {
     await target.remove(temporary);
     const error = toPgkeepError(caught);

@@ -19,7 +19,8 @@ export async function run({ config }: CommandContext): Promise<number> {
   await checkNotStopped(config.string('lock-path'), stanza);
 
   const compressType = config.string('compress-type') as CompressType;
-  if (!isWritableCompressType(compressType)) throw new PgkeepError('FeatureNotSupported', `compress-type=${compressType} is not supported`);
+  if (!isWritableCompressType(compressType))
+    throw new PgkeepError('FeatureNotSupported', `compress-type=${compressType} is not supported`);
   const pgPath = config.stringOr('pg-path', 1);
   const control = pgPath === undefined ? undefined : await readPgControl(pgPath);
 

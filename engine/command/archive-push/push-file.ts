@@ -6,7 +6,13 @@ import { compressLevel, type WritableCompressType } from '../../filter/compress-
 import { copyToRepo, runPipeline } from '../../filter/pipeline.js';
 import { log } from '../../log/logger.js';
 import { isBackupHistoryName, isHistoryName, isSegmentOrPartialName, readWalHeader } from '../../postgres/wal.js';
-import { archiveFilePath, archiveSegmentDir, archiveSegmentPath, parseStoredSegmentName, segmentLookupRegex } from '../../repo/archive/archive-path.js';
+import {
+  archiveFilePath,
+  archiveSegmentDir,
+  archiveSegmentPath,
+  parseStoredSegmentName,
+  segmentLookupRegex,
+} from '../../repo/archive/archive-path.js';
 import { currentArchiveId } from '../../repo/info/archive-info.js';
 import { currentPgEntry, describePg } from '../../repo/info/info-pg.js';
 import { archiveStanzaPath, checkStanzaMatches, loadStanzaArchiveInfo, type StanzaRepo } from '../common/stanza-repo.js';
@@ -39,7 +45,8 @@ export async function pushWalFile(walPath: string, repo: StanzaRepo, options: Pu
 
   const archiveInfo = await loadStanzaArchiveInfo(repo);
   const stanzaDb = currentPgEntry(archiveInfo);
-  if (options.pg !== undefined) checkStanzaMatches(`PostgreSQL ${describePg(options.pg.systemId, options.pg.version)}`, options.pg, stanzaDb, repo);
+  if (options.pg !== undefined)
+    checkStanzaMatches(`PostgreSQL ${describePg(options.pg.systemId, options.pg.version)}`, options.pg, stanzaDb, repo);
   const archiveId = currentArchiveId(archiveInfo);
   const base = archiveStanzaPath(repo.stanza);
 
@@ -66,9 +73,13 @@ export async function pushWalFile(walPath: string, repo: StanzaRepo, options: Pu
       );
       return 'exists';
     }
-    throw new PgkeepError('ArchiveDuplicate', `WAL file '${name}' already exists in the repo${repo.index} archive with a different checksum`, {
-      hint: 'another cluster or timeline may be archiving into this stanza: check archive_command of every cluster that uses it; nothing was written',
-    });
+    throw new PgkeepError(
+      'ArchiveDuplicate',
+      `WAL file '${name}' already exists in the repo${repo.index} archive with a different checksum`,
+      {
+        hint: 'another cluster or timeline may be archiving into this stanza: check archive_command of every cluster that uses it; nothing was written',
+      },
+    );
   }
 
   const target = `${base}/${archiveSegmentPath(archiveId, name, sha1, options.compressType)}`;

@@ -8,7 +8,14 @@ import { currentPgEntry, describePg } from '../../repo/info/info-pg.js';
 import type { CommandContext } from '../command.js';
 import { connectPg } from '../common/pg-connect.js';
 import { pgIdentity } from '../common/pg-identity.js';
-import { archiveStanzaPath, checkStanzaMatches, loadStanzaArchiveInfo, loadStanzaBackupInfo, stanzaRepo, type StanzaRepo } from '../common/stanza-repo.js';
+import {
+  archiveStanzaPath,
+  checkStanzaMatches,
+  loadStanzaArchiveInfo,
+  loadStanzaBackupInfo,
+  stanzaRepo,
+  type StanzaRepo,
+} from '../common/stanza-repo.js';
 import { repoIndexes } from '../common/storages.js';
 
 /**
@@ -35,7 +42,9 @@ export async function run({ config, signal }: CommandContext): Promise<number> {
     if (!config.boolean('archive-check')) return 0;
     const archiveMode = await client.archiveMode();
     if (archiveMode === 'off') {
-      throw new PgkeepError('ArchiveDisabled', 'archive_mode must be enabled', { hint: 'set archive_mode = on in postgresql.conf and restart PostgreSQL' });
+      throw new PgkeepError('ArchiveDisabled', 'archive_mode must be enabled', {
+        hint: 'set archive_mode = on in postgresql.conf and restart PostgreSQL',
+      });
     }
     const archiveCommand = await client.archiveCommand();
     if (!/\b(pgkeep|pgbackrest)\b/.test(archiveCommand)) {
@@ -64,11 +73,15 @@ async function waitForSegment(repo: StanzaRepo, segment: string, timeoutMs: numb
     const [found] = await repo.storage.list(dir, { ignoreMissing: true, filter: segmentLookupRegex(segment) });
     if (found !== undefined) return `${dir}/${found.name}`;
     if (Date.now() >= deadline) {
-      throw new PgkeepError('ArchiveTimeout', `WAL segment ${segment} was not archived to repo${repo.index} before the ${timeoutMs}ms timeout`, {
-        hint:
-          'check that archive_command names this stanza and configuration (--stanza, --config), ' +
-          "look for archive_command errors in the PostgreSQL log, and run 'pgkeep start' if the stanza was stopped",
-      });
+      throw new PgkeepError(
+        'ArchiveTimeout',
+        `WAL segment ${segment} was not archived to repo${repo.index} before the ${timeoutMs}ms timeout`,
+        {
+          hint:
+            'check that archive_command names this stanza and configuration (--stanza, --config), ' +
+            "look for archive_command errors in the PostgreSQL log, and run 'pgkeep start' if the stanza was stopped",
+        },
+      );
     }
     await sleep(Math.min(100, Math.max(0, deadline - Date.now())), undefined, { signal });
   }

@@ -23,9 +23,13 @@ export async function pgIdentity(config: Config, online: boolean): Promise<PgIde
     try {
       const dataDirectory = await client.dataDirectory();
       if (dataDirectory !== pgPath) {
-        throw new PgkeepError('DbMismatch', `pg1-path '${pgPath}' is not the data directory of the database on port ${config.number('pg-port', 1)}, which runs from '${dataDirectory}'`, {
-          hint: 'set pg1-path to the running cluster\'s data directory, or pg1-port/pg1-socket-path to the cluster of pg1-path',
-        });
+        throw new PgkeepError(
+          'DbMismatch',
+          `pg1-path '${pgPath}' is not the data directory of the database on port ${config.number('pg-port', 1)}, which runs from '${dataDirectory}'`,
+          {
+            hint: "set pg1-path to the running cluster's data directory, or pg1-port/pg1-socket-path to the cluster of pg1-path",
+          },
+        );
       }
     } finally {
       await client.close();

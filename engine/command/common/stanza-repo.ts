@@ -53,19 +53,26 @@ export function checkStanzaMatches(
   errorName: 'ArchiveMismatch' | 'BackupMismatch' = 'ArchiveMismatch',
 ): void {
   if (db.systemId === stanzaDb.systemId && db.version === stanzaDb.version) return;
-  throw new PgkeepError(errorName, `${what} does not match stanza '${repo.stanza}' on repo${repo.index}, which has ${describePg(stanzaDb.systemId, stanzaDb.version)}`, {
-    hint:
-      db.version !== stanzaDb.version
-        ? `if PostgreSQL was upgraded, run 'pgkeep stanza-upgrade --stanza=${repo.stanza}'`
-        : 'each cluster needs a stanza of its own: check --stanza in archive_command and pg1-path in the configuration',
-  });
+  throw new PgkeepError(
+    errorName,
+    `${what} does not match stanza '${repo.stanza}' on repo${repo.index}, which has ${describePg(stanzaDb.systemId, stanzaDb.version)}`,
+    {
+      hint:
+        db.version !== stanzaDb.version
+          ? `if PostgreSQL was upgraded, run 'pgkeep stanza-upgrade --stanza=${repo.stanza}'`
+          : 'each cluster needs a stanza of its own: check --stanza in archive_command and pg1-path in the configuration',
+    },
+  );
 }
 
 /** The oldest and newest archived segment of an archive id (info, the dashboard). */
 export async function archiveIdRange(repo: StanzaRepo, archiveId: string): Promise<ArchiveRange> {
   const base = `${archiveStanzaPath(repo.stanza)}/${archiveId}`;
   const dirs = await repo.storage.list(base, { ignoreMissing: true, filter: /^[0-9A-F]{16}$/ });
-  const names = dirs.filter((entry) => entry.type === 'path').map((entry) => entry.name).sort();
+  const names = dirs
+    .filter((entry) => entry.type === 'path')
+    .map((entry) => entry.name)
+    .sort();
   // Only the first and last non-empty directories matter.
   const listing = new Map<string, string[]>();
   for (const order of [names, [...names].reverse()]) {

@@ -6,7 +6,15 @@ import type { BackupType } from '../../repo/backup/label.js';
 import { infoErrorState, type InfoRepoState, type InfoStanzaInput } from '../../repo/info-json.js';
 import { readLock, type LockContent } from '../../repo/lock/lock.js';
 import { loadManifestFile } from '../../repo/manifest/manifest.js';
-import { archiveIdRange, backupInfoPath, backupStanzaPath, loadStanzaArchiveInfo, loadStanzaBackupInfo, stanzaRepo, type StanzaRepo } from '../common/stanza-repo.js';
+import {
+  archiveIdRange,
+  backupInfoPath,
+  backupStanzaPath,
+  loadStanzaArchiveInfo,
+  loadStanzaBackupInfo,
+  stanzaRepo,
+  type StanzaRepo,
+} from '../common/stanza-repo.js';
 import { repoIndexes } from '../common/storages.js';
 
 export interface LoadedStanza {
@@ -28,7 +36,11 @@ export async function loadStanzasForInfo(config: Config): Promise<LoadedStanza[]
   for (const name of names) {
     const repos = [];
     for (const index of indexes) {
-      repos.push({ key: index, cipher: 'none' as const, state: await loadRepoState(stanzaRepo(config, index, name), config.stringOr('set')) });
+      repos.push({
+        key: index,
+        cipher: 'none' as const,
+        state: await loadRepoState(stanzaRepo(config, index, name), config.stringOr('set')),
+      });
     }
     const lockPath = config.stringOr('lock-path');
     const lock = lockPath === undefined ? undefined : await readLock(lockPath, name, 'backup');
@@ -51,7 +63,8 @@ async function stanzasInRepos(config: Config, indexes: readonly number[]): Promi
   const names = new Set<string>();
   for (const index of indexes) {
     const repo = stanzaRepo(config, index, '');
-    for (const entry of await repo.storage.list('backup', { ignoreMissing: true })) if (entry.type === 'path') names.add(entry.name);
+    for (const entry of await repo.storage.list('backup', { ignoreMissing: true }))
+      if (entry.type === 'path') names.add(entry.name);
   }
   return [...names].sort();
 }
@@ -60,7 +73,8 @@ export async function loadRepoState(repo: StanzaRepo, set?: string): Promise<Inf
   try {
     if (!(await repo.storage.pathExists(backupStanzaPath(repo.stanza)))) return { kind: 'missing-stanza-path' };
     const path = backupInfoPath(repo.stanza);
-    if (!(await repo.storage.exists(path)) && !(await repo.storage.exists(`${path}.copy`))) return { kind: 'missing-stanza-data' };
+    if (!(await repo.storage.exists(path)) && !(await repo.storage.exists(`${path}.copy`)))
+      return { kind: 'missing-stanza-data' };
     const backupInfo = await loadStanzaBackupInfo(repo);
     const archiveInfo = await loadStanzaArchiveInfo(repo);
     const archiveRanges = new Map<string, ArchiveRange>();

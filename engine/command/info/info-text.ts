@@ -21,11 +21,15 @@ function renderStanza(stanza: InfoStanzaJson, backupLock: LockContent | undefine
   for (const db of [...stanza.db].reverse()) {
     const isCurrent = db === current;
     lines.push('', `    db (${isCurrent ? 'current' : 'prior'})`);
-    for (const archive of stanza.archive.filter((entry) => entry.database.id === db.id && entry.database['repo-key'] === db['repo-key'])) {
+    for (const archive of stanza.archive.filter(
+      (entry) => entry.database.id === db.id && entry.database['repo-key'] === db['repo-key'],
+    )) {
       const range = archive.min === null ? 'none present' : `${archive.min}/${archive.max}`;
       lines.push(`        wal archive min/max (${db.version}): ${range}`);
     }
-    for (const backup of stanza.backup.filter((entry) => entry.database.id === db.id && entry.database['repo-key'] === db['repo-key'])) {
+    for (const backup of stanza.backup.filter(
+      (entry) => entry.database.id === db.id && entry.database['repo-key'] === db['repo-key'],
+    )) {
       lines.push('', ...renderBackup(backup));
     }
   }
@@ -51,9 +55,13 @@ function renderBackup(backup: InfoBackupJson): string[] {
     `            database size: ${formatBytes(backup.info.size)}, database backup size: ${formatBytes(backup.info.delta)}`,
     `            repo${backup.database['repo-key']}: backup set size: ${formatBytes(backup.info.repository.size ?? 0)}, backup size: ${formatBytes(backup.info.repository.delta)}`,
   ];
-  if (backup.reference !== null && backup.reference.length > 0) lines.push(`            backup reference list: ${backup.reference.join(', ')}`);
+  if (backup.reference !== null && backup.reference.length > 0)
+    lines.push(`            backup reference list: ${backup.reference.join(', ')}`);
   if (backup.tablespace !== undefined && backup.tablespace !== null) {
-    lines.push('            tablespaces:', ...backup.tablespace.map((ts) => `                ${ts.name} (${ts.oid}) => ${ts.destination}`));
+    lines.push(
+      '            tablespaces:',
+      ...backup.tablespace.map((ts) => `                ${ts.name} (${ts.oid}) => ${ts.destination}`),
+    );
   }
   return lines;
 }

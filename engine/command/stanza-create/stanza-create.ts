@@ -6,7 +6,16 @@ import { currentPgEntry, describePg } from '../../repo/info/info-pg.js';
 import type { CommandContext } from '../command.js';
 import { pgIdentity, type PgIdentity } from '../common/pg-identity.js';
 import { withStanzaLock } from '../common/stanza-lock.js';
-import { archiveInfoPath, archiveStanzaPath, backupInfoPath, backupStanzaPath, loadStanzaArchiveInfo, loadStanzaBackupInfo, stanzaRepo, type StanzaRepo } from '../common/stanza-repo.js';
+import {
+  archiveInfoPath,
+  archiveStanzaPath,
+  backupInfoPath,
+  backupStanzaPath,
+  loadStanzaArchiveInfo,
+  loadStanzaBackupInfo,
+  stanzaRepo,
+  type StanzaRepo,
+} from '../common/stanza-repo.js';
 import { repoIndexes } from '../common/storages.js';
 
 /**
@@ -22,15 +31,28 @@ export async function run({ config }: CommandContext): Promise<number> {
 }
 
 async function createOn(repo: StanzaRepo, pg: PgIdentity): Promise<void> {
-  const archiveExists = await repo.storage.exists(archiveInfoPath(repo.stanza)) || await repo.storage.exists(`${archiveInfoPath(repo.stanza)}.copy`);
-  const backupExists = await repo.storage.exists(backupInfoPath(repo.stanza)) || await repo.storage.exists(`${backupInfoPath(repo.stanza)}.copy`);
+  const archiveExists =
+    (await repo.storage.exists(archiveInfoPath(repo.stanza))) ||
+    (await repo.storage.exists(`${archiveInfoPath(repo.stanza)}.copy`));
+  const backupExists =
+    (await repo.storage.exists(backupInfoPath(repo.stanza))) ||
+    (await repo.storage.exists(`${backupInfoPath(repo.stanza)}.copy`));
 
   if (archiveExists || backupExists) {
-    const current = archiveExists ? currentPgEntry(await loadStanzaArchiveInfo(repo)) : currentPgEntry(await loadStanzaBackupInfo(repo));
+    const current = archiveExists
+      ? currentPgEntry(await loadStanzaArchiveInfo(repo))
+      : currentPgEntry(await loadStanzaBackupInfo(repo));
     if (current.systemId !== pg.systemId || current.version !== pg.version) {
-      throw new PgkeepError('BackupMismatch', `stanza '${repo.stanza}' on repo${repo.index} already exists for ${describePg(current.systemId, current.version)}, not for this cluster's ${describePg(pg.systemId, pg.version)}`, {
-        hint: current.version !== pg.version ? `after a major upgrade run 'pgkeep stanza-upgrade --stanza=${repo.stanza}'` : 'each cluster needs a stanza of its own: choose another stanza name',
-      });
+      throw new PgkeepError(
+        'BackupMismatch',
+        `stanza '${repo.stanza}' on repo${repo.index} already exists for ${describePg(current.systemId, current.version)}, not for this cluster's ${describePg(pg.systemId, pg.version)}`,
+        {
+          hint:
+            current.version !== pg.version
+              ? `after a major upgrade run 'pgkeep stanza-upgrade --stanza=${repo.stanza}'`
+              : 'each cluster needs a stanza of its own: choose another stanza name',
+        },
+      );
     }
     if (archiveExists && backupExists) {
       log.info(`stanza '${repo.stanza}' already exists on repo${repo.index} and is valid`);
@@ -50,9 +72,13 @@ async function refuseLeftovers(repo: StanzaRepo): Promise<void> {
   for (const path of [archiveStanzaPath(repo.stanza), backupStanzaPath(repo.stanza)]) {
     const entries = await repo.storage.list(path, { ignoreMissing: true });
     if (entries.length > 0) {
-      throw new PgkeepError('PathNotEmpty', `'${repo.storage.resolve(path)}' on repo${repo.index} holds files but no info files`, {
-        hint: `move those files away, or remove the stanza with 'pgkeep stop' and 'pgkeep stanza-delete' first`,
-      });
+      throw new PgkeepError(
+        'PathNotEmpty',
+        `'${repo.storage.resolve(path)}' on repo${repo.index} holds files but no info files`,
+        {
+          hint: `move those files away, or remove the stanza with 'pgkeep stop' and 'pgkeep stanza-delete' first`,
+        },
+      );
     }
   }
 }

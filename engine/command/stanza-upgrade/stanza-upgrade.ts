@@ -5,7 +5,13 @@ import { currentPgEntry, describePg } from '../../repo/info/info-pg.js';
 import type { CommandContext } from '../command.js';
 import { pgIdentity } from '../common/pg-identity.js';
 import { withStanzaLock } from '../common/stanza-lock.js';
-import { archiveInfoPath, backupInfoPath, loadStanzaArchiveInfo, loadStanzaBackupInfo, stanzaRepo } from '../common/stanza-repo.js';
+import {
+  archiveInfoPath,
+  backupInfoPath,
+  loadStanzaArchiveInfo,
+  loadStanzaBackupInfo,
+  stanzaRepo,
+} from '../common/stanza-repo.js';
 import { repoIndexes } from '../common/storages.js';
 
 /**

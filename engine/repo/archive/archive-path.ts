@@ -1,5 +1,10 @@
 import { PgkeepError } from '../../error/pgkeep-error.js';
-import { COMPRESS_EXTENSION_PATTERN, compressExtension, compressTypeFromExtension, type CompressType } from '../../filter/compress-type.js';
+import {
+  COMPRESS_EXTENSION_PATTERN,
+  compressExtension,
+  compressTypeFromExtension,
+  type CompressType,
+} from '../../filter/compress-type.js';
 import { compareBytes } from '../info/json-value.js';
 
 /**

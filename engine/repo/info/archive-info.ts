@@ -129,7 +129,9 @@ export async function loadArchiveInfo(
   path: string,
   options: LoadOptions = {},
 ): Promise<LoadedFile<ArchiveInfo>> {
-  const loaded = await loadWithCopyFallback(storage.resolve(path), async (file) => parseArchiveInfo(await readRepoFile(storage, file), file));
+  const loaded = await loadWithCopyFallback(storage.resolve(path), async (file) =>
+    parseArchiveInfo(await readRepoFile(storage, file), file),
+  );
   if (options.allowCipherPass !== true) refuseEncrypted(loaded.value.cipherPass, loaded.file);
   return loaded;
 }

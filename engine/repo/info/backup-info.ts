@@ -391,7 +391,9 @@ export interface LoadOptions {
 
 /** Loads backup.info (or its .copy); refuses encrypted repositories. */
 export async function loadBackupInfo(storage: Storage, path: string, options: LoadOptions = {}): Promise<LoadedFile<BackupInfo>> {
-  const loaded = await loadWithCopyFallback(storage.resolve(path), async (file) => parseBackupInfo(await readRepoFile(storage, file), file));
+  const loaded = await loadWithCopyFallback(storage.resolve(path), async (file) =>
+    parseBackupInfo(await readRepoFile(storage, file), file),
+  );
   if (options.allowCipherPass !== true) refuseEncrypted(loaded.value.cipherPass, loaded.file);
   return loaded;
 }

@@ -57,19 +57,27 @@ describe('archive errors are clear and leave the repository as it was', () => {
       await other.query('SELECT pg_switch_wal()');
       const otherId = String(await other.value('SELECT system_identifier::text FROM pg_control_system()'));
       const ourId = String(await stanza.cluster.value('SELECT system_identifier::text FROM pg_control_system()'));
-      const otherWal = join(other.dataDir, 'pg_wal', readdirSync(join(other.dataDir, 'pg_wal')).find((name) => /^[0-9A-F]{24}$/.test(name))!);
+      const otherWal = join(
+        other.dataDir,
+        'pg_wal',
+        readdirSync(join(other.dataDir, 'pg_wal')).find((name) => /^[0-9A-F]{24}$/.test(name))!,
+      );
       const before = snapshot(stanza.repoPath);
 
       // the other cluster's own archive_command: its pg1-path, the same stanza
       const viaControl = await stanza.pgkeep([`--pg1-path=${other.dataDir}`, 'archive-push', otherWal], { check: false });
       expect(viaControl.code).toBe(44);
-      expect(viaControl.stderr).toContain(`ERROR: [044]: PostgreSQL version '15' and system-id '${otherId}' does not match stanza 'main' on repo1, which has version '15' and system-id '${ourId}'`);
+      expect(viaControl.stderr).toContain(
+        `ERROR: [044]: PostgreSQL version '15' and system-id '${otherId}' does not match stanza 'main' on repo1, which has version '15' and system-id '${ourId}'`,
+      );
       expect(viaControl.stderr).toContain('HINT:');
 
       // a stray WAL file of the other cluster handed to this cluster's archive_command
       const viaHeader = await stanza.pgkeep(['archive-push', otherWal], { check: false });
       expect(viaHeader.code).toBe(44);
-      expect(viaHeader.stderr).toContain(`with version '15' and system-id '${otherId}' does not match stanza 'main' on repo1, which has version '15' and system-id '${ourId}'`);
+      expect(viaHeader.stderr).toContain(
+        `with version '15' and system-id '${otherId}' does not match stanza 'main' on repo1, which has version '15' and system-id '${ourId}'`,
+      );
 
       expect(snapshot(stanza.repoPath)).toEqual(before);
     } finally {
@@ -85,7 +93,9 @@ describe('archive errors are clear and leave the repository as it was', () => {
     const before = snapshot(stanza.repoPath);
     const result = await stanza.pgkeep(['archive-push', impostor], { check: false });
     expect(result.code).toBe(45);
-    expect(result.stderr).toContain(`ERROR: [045]: WAL file '${archived}' already exists in the repo1 archive with a different checksum`);
+    expect(result.stderr).toContain(
+      `ERROR: [045]: WAL file '${archived}' already exists in the repo1 archive with a different checksum`,
+    );
     expect(snapshot(stanza.repoPath)).toEqual(before);
   });
 
@@ -126,7 +136,7 @@ describe('archive errors are clear and leave the repository as it was', () => {
     const before = snapshot(stanza.repoPath);
     const stopped = await stanza.pgkeep(['archive-push', wal], { check: false });
     expect(stopped.code).toBe(62);
-    expect(stopped.stderr).toContain("ERROR: [062]: stop file exists for stanza main");
+    expect(stopped.stderr).toContain('ERROR: [062]: stop file exists for stanza main');
     expect(snapshot(stanza.repoPath)).toEqual(before);
     await stanza.pgkeep(['start']);
     await stanza.pgkeep(['archive-push', wal]);

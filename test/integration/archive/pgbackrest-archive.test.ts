@@ -38,7 +38,10 @@ describe('a repository written by pgbackrest', () => {
     const names = readdirSync(dir);
     for (const { segment, compress } of pushed) {
       const ext = compress === 'none' ? '' : `.${compress}`;
-      expect(names.some((name) => name.startsWith(`${segment}-`) && name.endsWith(ext) && name.length === 24 + 41 + ext.length), compress).toBe(true);
+      expect(
+        names.some((name) => name.startsWith(`${segment}-`) && name.endsWith(ext) && name.length === 24 + 41 + ext.length),
+        compress,
+      ).toBe(true);
     }
   });
 
@@ -51,7 +54,10 @@ describe('a repository written by pgbackrest', () => {
 
   it('pgkeep exits 1 for a segment that is not in the archive, writing nothing', async () => {
     const out = tempDir('get');
-    const result = await stanza.pgkeep(['--log-level-console=info', 'archive-get', '0000000100000000000000FF', join(out, 'RECOVERYXLOG')], { check: false });
+    const result = await stanza.pgkeep(
+      ['--log-level-console=info', 'archive-get', '0000000100000000000000FF', join(out, 'RECOVERYXLOG')],
+      { check: false },
+    );
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('unable to find 0000000100000000000000FF in the archive');
     expect(readdirSync(out)).toEqual([]);
@@ -62,12 +68,19 @@ describe('a repository written by pgbackrest', () => {
     try {
       // the same cluster (a copy of the same data directory) for both tools
       ours.writeConfig(undefined, {});
-      const theirsFiles = ['archive/main/archive.info', 'archive/main/archive.info.copy', 'backup/main/backup.info', 'backup/main/backup.info.copy'];
+      const theirsFiles = [
+        'archive/main/archive.info',
+        'archive/main/archive.info.copy',
+        'backup/main/backup.info',
+        'backup/main/backup.info.copy',
+      ];
       await ours.cluster.start();
       await ours.pgkeep(['stanza-create']);
       await ours.pgbackrest(['--repo1-path=' + join(ours.root, 'repo-pgbackrest'), 'stanza-create']);
       for (const file of theirsFiles) {
-        expect(readFileSync(join(ours.repoPath, file), 'utf8'), file).toBe(readFileSync(join(ours.root, 'repo-pgbackrest', file), 'utf8'));
+        expect(readFileSync(join(ours.repoPath, file), 'utf8'), file).toBe(
+          readFileSync(join(ours.root, 'repo-pgbackrest', file), 'utf8'),
+        );
       }
     } finally {
       await ours.destroy();

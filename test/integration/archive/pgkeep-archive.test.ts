@@ -44,7 +44,9 @@ describe.each(['lz4', 'gz'])('WAL archived by pgkeep with compress-type=%s, read
 
   it('pgbackrest info and verify accept the repository', async () => {
     const info = JSON.parse((await stanza.pgbackrest(['--output=json', 'info'])).stdout);
-    const segments = readdirSync(originals).filter((name) => /^[0-9A-F]{24}$/.test(name)).sort();
+    const segments = readdirSync(originals)
+      .filter((name) => /^[0-9A-F]{24}$/.test(name))
+      .sort();
     expect(info[0].archive[0]).toMatchObject({ id: '15-1', min: segments[0], max: segments.at(-1) });
     const verify = await stanza.pgbackrest(['--output=text', '--verbose', 'verify']);
     expect(verify.stdout).toMatch(/archiveId: 15-1, total WAL checked: \d+, total valid WAL: \d+/);
@@ -65,7 +67,9 @@ describe.each(['lz4', 'gz'])('WAL archived by pgkeep with compress-type=%s, read
 
   it('pgkeep archive-get returns every segment byte-identical too', async () => {
     const out = tempDir('pgkeep-get');
-    for (const segment of readdirSync(originals).filter((name) => /^[0-9A-F]{24}$/.test(name)).slice(0, 5)) {
+    for (const segment of readdirSync(originals)
+      .filter((name) => /^[0-9A-F]{24}$/.test(name))
+      .slice(0, 5)) {
       await stanza.pgkeep(['archive-get', segment, join(out, segment)]);
       expect(sha1(join(out, segment)), segment).toBe(sha1(join(originals, segment)));
     }

@@ -8,7 +8,9 @@ import { PGKEEP_VERSION } from '../../../engine/version.js';
 
 describe('constants kept in step', () => {
   it('PGKEEP_VERSION is package.json version', () => {
-    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'package.json'), 'utf8')) as {
+      version: string;
+    };
     expect(PGKEEP_VERSION).toBe(pkg.version);
   });
 

@@ -273,7 +273,9 @@ describe('loadInfoFile and saveInfoFile', () => {
     expect(error.errorName).toBe('FileInvalid');
     expect(error.message).toContain(`unable to load info file '/memory/${path}' or '/memory/${path}.copy':`);
     expect(error.message).toMatch(new RegExp(`\\n  /memory/${path}: \\[Checksum\\] invalid checksum in '/memory/${path}'`));
-    expect(error.message).toMatch(new RegExp(`\\n  /memory/${path}\\.copy: \\[FileInvalid\\] invalid JSON value .* at /memory/${path}\\.copy:6`));
+    expect(error.message).toMatch(
+      new RegExp(`\\n  /memory/${path}\\.copy: \\[FileInvalid\\] invalid JSON value .* at /memory/${path}\\.copy:6`),
+    );
     expect(error.hint).toMatch(/both the file and its copy are damaged/);
   });
 
