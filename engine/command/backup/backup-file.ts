@@ -1,0 +1,123 @@
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Transform, type TransformCallback } from 'node:stream';
+
+import type { JobHandler } from '../../exec/job.js';
+import { PgkeepError, toPgkeepError } from '../../error/pgkeep-error.js';
+import type { WritableCompressType } from '../../filter/compress-type.js';
+import { copyToRepo, runPipeline } from '../../filter/pipeline.js';
+import { PG_PAGE_SIZE } from '../../postgres/version-table.js';
+import { PageChecksumValidator, type PageErrorList } from '../../postgres/page-checksum.js';
+import { PosixStorage } from '../../storage/posix/posix-storage.js';
+
+/** One file of a backup, as the backup command sends it to a worker. */
+export interface BackupFileJob {
+  /** Absolute path of the file in the data directory or a tablespace. */
+  readonly source: string;
+  /** Absolute path of the file in the repository. */
+  readonly target: string;
+  readonly compressType: WritableCompressType;
+  readonly compressLevel: number;
+  /** Validate page checksums: the relation segment number of the file (16385.2 is 2). */
+  readonly pageChecksum?: { readonly segmentNo: number } | undefined;
+  /** Delta: hash the file first and store nothing if it still has the prior backup's checksum. */
+  readonly delta?: { readonly checksum: string; readonly size: number } | undefined;
+  /** A missing file is fine (dropped by PostgreSQL during the backup), except global/pg_control. */
+  readonly ignoreMissing: boolean;
+  /** Read the file in chunks of this size (buffer-size; at least 1 MiB is best for throughput). */
+  readonly bufferSize: number;
+}
+
+export type BackupFileResult =
+  | {
+      readonly status: 'copied';
+      readonly size: number;
+      readonly checksum: string;
+      readonly repoSize: number;
+      readonly repoChecksum: string;
+      readonly pageChecksum?: { readonly valid: boolean; readonly errorList: PageErrorList | undefined } | undefined;
+    }
+  /** Delta: the file matches the prior backup's copy, which the manifest keeps referencing. */
+  | { readonly status: 'matched'; readonly size: number; readonly checksum: string }
+  /** The file was removed after the manifest was built. */
+  | { readonly status: 'missing' };
+
+const storage = new PosixStorage({ basePath: '/' });
+
+/**
+ * Copies one file into the repository in one streaming pass: size and SHA-1 of the plain bytes,
+ * page checksums of relation files, compression, size and SHA-1 of the stored bytes, atomic
+ * write. Memory stays at a few buffers whatever the file size.
+ */
+export const handler: JobHandler<BackupFileJob, BackupFileResult> = async (job, context) => {
+  const highWaterMark = Math.max(job.bufferSize, 1024 * 1024);
+  try {
+    if (job.delta !== undefined) {
+      const plain = await runPipeline(read(job.source, highWaterMark), [
+        { type: 'size', resultName: 'size' },
+        { type: 'sha1', resultName: 'checksum' },
+      ]);
+      if (plain['size'] === job.delta.size && plain['checksum'] === job.delta.checksum) {
+        return { status: 'matched', size: job.delta.size, checksum: job.delta.checksum };
+      }
+    }
+
+    const validator = job.pageChecksum === undefined ? undefined : new PageChecksumValidator({ segmentNo: job.pageChecksum.segmentNo });
+    const source = read(job.source, highWaterMark).pipe(new Observe((chunk) => validator?.update(chunk), context.progress));
+    const written = await copyToRepo(source, (data) => storage.write(job.target, data, { mode: 0o640 }), {
+      compressType: job.compressType,
+      compressLevel: job.compressLevel,
+    });
+    let pageChecksum;
+    if (validator !== undefined) {
+      // A page that fails may be one PostgreSQL was writing: read it again before calling it bad.
+      const result = await validator.finish({ rereadPage: (offset) => rereadPage(job.source, offset) });
+      pageChecksum = { valid: result.valid, errorList: result.errorList };
+    }
+    return { status: 'copied', ...written, pageChecksum };
+  } catch (caught) {
+    const error = toPgkeepError(caught);
+    if (job.ignoreMissing && error.errorName === 'FileMissing') return { status: 'missing' };
+    throw error;
+  }
+};
+
+function read(path: string, highWaterMark: number) {
+  return createReadStream(path, { highWaterMark });
+}
+
+async function rereadPage(path: string, offset: number): Promise<Uint8Array | undefined> {
+  const handle = await open(path, 'r').catch(() => undefined);
+  if (handle === undefined) return undefined;
+  try {
+    const page = Buffer.alloc(PG_PAGE_SIZE);
+    const { bytesRead } = await handle.read(page, 0, PG_PAGE_SIZE, offset);
+    return bytesRead === PG_PAGE_SIZE ? page : undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Passes bytes through, letting page checks and progress see them on the way. */
+class Observe extends Transform {
+  private done = 0;
+
+  constructor(
+    private readonly inspect: (chunk: Buffer) => void,
+    private readonly progress: (bytes: number) => void,
+  ) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    try {
+      this.inspect(chunk);
+    } catch (error) {
+      callback(error instanceof PgkeepError ? error : toPgkeepError(error));
+      return;
+    }
+    this.done += chunk.length;
+    this.progress(this.done);
+    callback(null, chunk);
+  }
+}

@@ -1,0 +1,23 @@
+// The entry file of worker processes (backup, restore and verify file jobs). The CLI forks it with
+// Node; the desktop app starts the same file with Electron's utilityProcess. Each job kind's code is
+// loaded on first use, so a restore worker does not load the backup code.
+import type { JobContext, JobHandler } from '../exec/job.js';
+import { runWorker } from '../exec/worker.js';
+import { parentPortChannel, type ParentPortLike } from '../exec/parent-port-channel.js';
+
+interface JobModule {
+  readonly handler: JobHandler<never, unknown>;
+}
+
+function lazy(load: () => Promise<JobModule>): JobHandler<never, unknown> {
+  let loaded: Promise<JobModule> | undefined;
+  return async (data: never, context: JobContext) => (await (loaded ??= load())).handler(data, context);
+}
+
+export const jobHandlers = {
+  'backup-file': lazy(() => import('./backup/backup-file.js')),
+};
+
+// Electron's utilityProcess gives the child process.parentPort instead of Node's IPC channel.
+const parentPort = (process as NodeJS.Process & { parentPort?: ParentPortLike }).parentPort;
+runWorker(jobHandlers, parentPort === undefined ? {} : { channel: parentPortChannel(parentPort) });
