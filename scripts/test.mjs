@@ -78,7 +78,7 @@ let failed = 0;
 if (existsSync(report)) {
   const json = JSON.parse(readFileSync(report, 'utf8'));
   passed = json.numPassedTests ?? 0;
-  failed = (json.numFailedTests ?? 0) + (json.numFailedTestSuites ?? 0) - countSuitesWithFailedTests(json);
+  failed = (json.numFailedTests ?? 0) + countFilesFailedOutsideTests(json);
 }
 if (result.status !== 0 && failed === 0) failed = 1; // vitest failed outside any test (setup, unhandled error)
 console.log(`\n${passed} passed, ${failed} failed`);

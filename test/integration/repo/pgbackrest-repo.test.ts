@@ -106,7 +106,7 @@ describe('a repository written by pgbackrest 2.45', () => {
 
   it('reads archive.info, backup.info and the manifests, and renders each back byte for byte', async () => {
     const archiveInfo = await loadArchiveInfo(storage, 'archive/demo/archive.info');
-    expect(archiveInfo.file).toBe('archive/demo/archive.info');
+    expect(archiveInfo.file).toBe(storage.resolve('archive/demo/archive.info'));
     expect(renderArchiveInfo(archiveInfo.value)).toBe(text('archive/demo/archive.info'));
     expect(text('archive/demo/archive.info.copy')).toBe(text('archive/demo/archive.info'));
 
