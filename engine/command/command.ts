@@ -8,6 +8,27 @@ export interface CommandContext {
   readonly out: (text: string) => void;
   /** Cancels long-running work (the UI's cancel button, SIGTERM). */
   readonly signal: AbortSignal;
+  /** Progress of long commands (backup), for a UI; the CLI shows its own bar instead. */
+  readonly onProgress?: (progress: CommandProgress) => void;
+  /** The command's outcome as data, for a UI: a backup reports its label and sizes. */
+  readonly onResult?: (result: CommandResult) => void;
+}
+
+export interface CommandProgress {
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+  readonly filesDone: number;
+  readonly filesTotal: number;
+  /** Bytes per second over the last seconds. */
+  readonly rate: number;
+  /** Seconds left at that rate, when it can be estimated. */
+  readonly eta: number | null;
+}
+
+export interface CommandResult {
+  /** One line for a DBA. */
+  readonly summary: string;
+  readonly backupLabel?: string;
 }
 
 export interface CommandModule {

@@ -9,6 +9,7 @@ import type { CommandEntry } from './command.js';
 const entries: CommandEntry[] = [
   { name: 'archive-get', load: () => import('./archive-get/archive-get.js'), needsConfig: true, refuseRoot: true },
   { name: 'archive-push', load: () => import('./archive-push/archive-push.js'), needsConfig: true, refuseRoot: true },
+  { name: 'backup', load: () => import('./backup/backup.js'), needsConfig: true, refuseRoot: true },
   { name: 'check', load: () => import('./check/check.js'), needsConfig: true, refuseRoot: true },
   { name: 'help', load: () => import('./help/help.js'), needsConfig: false, refuseRoot: false },
   { name: 'info', load: () => import('./info/info.js'), needsConfig: true, refuseRoot: false },

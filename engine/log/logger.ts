@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { appendFileSync, closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 
@@ -41,7 +42,11 @@ export interface LogRecord {
   readonly message: string;
   readonly code?: number | undefined;
   readonly time: Date;
+  /** The scope the line was logged in (a service job's id), see Logger.scoped. */
+  readonly scope: string | undefined;
 }
+
+const scopes = new AsyncLocalStorage<string>();
 
 /**
  * pgBackRest's log format: `2026-11-21 04:51:59.523 P00   INFO: message` on standard output and in
@@ -72,6 +77,14 @@ export class Logger {
   subscribe(listener: (record: LogRecord) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Runs work so that every line it logs, in any async continuation, carries `scope`: the
+   * service runs several jobs in one process and shows each its own log.
+   */
+  scoped<T>(scope: string, work: () => Promise<T>): Promise<T> {
+    return scopes.run(scope, work);
   }
 
   enabled(level: Exclude<LogLevel, 'off'>): boolean {
@@ -106,7 +119,8 @@ export class Logger {
   private write(level: Exclude<LogLevel, 'off'>, rawMessage: string, code?: number): void {
     const message = this.redact(rawMessage);
     const time = new Date();
-    for (const listener of this.listeners) listener({ level, message, code, time });
+    const scope = scopes.getStore();
+    for (const listener of this.listeners) listener({ level, message, code, time, scope });
 
     const label = level.toUpperCase().padStart(6);
     const body = code === undefined ? message : `[${String(code).padStart(3, '0')}]: ${message}`;

@@ -256,6 +256,31 @@ export class PgClient {
   }
 
   /** The database clock, seconds since the epoch with a fraction (labels and times come from it when online). */
+  /** pg_stat_archiver: how archiving went (times in epoch seconds). */
+  async archiverStats(): Promise<{
+    archivedCount: number;
+    lastArchivedWal: string | null;
+    lastArchivedTime: number | null;
+    failedCount: number;
+    lastFailedWal: string | null;
+    lastFailedTime: number | null;
+  }> {
+    const [row] = await this.query(
+      'read the archiver statistics',
+      'select archived_count::text, last_archived_wal, extract(epoch from last_archived_time)::text as last_archived_time,' +
+        ' failed_count::text, last_failed_wal, extract(epoch from last_failed_time)::text as last_failed_time from pg_catalog.pg_stat_archiver',
+    );
+    const number = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+    return {
+      archivedCount: Number(row!['archived_count']),
+      lastArchivedWal: (row!['last_archived_wal'] as string | null) ?? null,
+      lastArchivedTime: number(row!['last_archived_time']),
+      failedCount: Number(row!['failed_count']),
+      lastFailedWal: (row!['last_failed_wal'] as string | null) ?? null,
+      lastFailedTime: number(row!['last_failed_time']),
+    };
+  }
+
   async now(): Promise<number> {
     return Number(await this.value('read the database clock', 'select extract(epoch from pg_catalog.clock_timestamp())::text'));
   }

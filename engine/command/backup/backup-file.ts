@@ -22,6 +22,8 @@ export interface BackupFileJob {
   readonly pageChecksum?: { readonly segmentNo: number } | undefined;
   /** Delta: hash the file first and store nothing if it still has the prior backup's checksum. */
   readonly delta?: { readonly checksum: string; readonly size: number } | undefined;
+  /** Resume: the interrupted backup stored this file; keep it if the stored bytes still check out. */
+  readonly resume?: { readonly checksum: string; readonly size: number; readonly repoChecksum: string; readonly repoSize: number } | undefined;
   /** A missing file is fine (dropped by PostgreSQL during the backup), except global/pg_control. */
   readonly ignoreMissing: boolean;
   /** Read the file in chunks of this size (buffer-size; at least 1 MiB is best for throughput). */
@@ -37,6 +39,8 @@ export type BackupFileResult =
       readonly repoChecksum: string;
       readonly pageChecksum?: { readonly valid: boolean; readonly errorList: PageErrorList | undefined } | undefined;
     }
+  /** Resume: the interrupted backup's stored copy is intact and kept. */
+  | { readonly status: 'resumed'; readonly size: number; readonly checksum: string; readonly repoSize: number; readonly repoChecksum: string }
   /** Delta: the file matches the prior backup's copy, which the manifest keeps referencing. */
   | { readonly status: 'matched'; readonly size: number; readonly checksum: string }
   /** The file was removed after the manifest was built. */
@@ -52,6 +56,9 @@ const storage = new PosixStorage({ basePath: '/' });
 export const handler: JobHandler<BackupFileJob, BackupFileResult> = async (job, context) => {
   const highWaterMark = Math.max(job.bufferSize, 1024 * 1024);
   try {
+    if (job.resume !== undefined && (await storedCopyIntact(job.target, job.resume.repoSize, job.resume.repoChecksum, highWaterMark))) {
+      return { status: 'resumed', ...job.resume };
+    }
     if (job.delta !== undefined) {
       const plain = await runPipeline(read(job.source, highWaterMark), [
         { type: 'size', resultName: 'size' },
@@ -81,6 +88,18 @@ export const handler: JobHandler<BackupFileJob, BackupFileResult> = async (job, 
     throw error;
   }
 };
+
+async function storedCopyIntact(path: string, size: number, checksum: string, highWaterMark: number): Promise<boolean> {
+  try {
+    const stored = await runPipeline(read(path, highWaterMark), [
+      { type: 'size', resultName: 'size' },
+      { type: 'sha1', resultName: 'checksum' },
+    ]);
+    return stored['size'] === size && stored['checksum'] === checksum;
+  } catch {
+    return false; // missing or unreadable: copy it again
+  }
+}
 
 function read(path: string, highWaterMark: number) {
   return createReadStream(path, { highWaterMark });

@@ -2,12 +2,12 @@ import type { Config } from '../../config/config.js';
 import { PgClient } from '../../postgres/client.js';
 
 /** Connects to the cluster of pg<index> as the configuration describes it. */
-export function connectPg(config: Config, index = 1): Promise<PgClient> {
+export function connectPg(config: Config, index = 1, timeoutMs?: number): Promise<PgClient> {
   return PgClient.connect({
     socketPath: config.stringOr('pg-socket-path', index),
     port: config.number('pg-port', index),
     user: config.stringOr('pg-user', index),
     database: config.string('pg-database', index),
-    timeoutMs: Math.round((config.numberOr('db-timeout') ?? 1800) * 1000),
+    timeoutMs: timeoutMs ?? Math.round((config.numberOr('db-timeout') ?? 1800) * 1000),
   });
 }

@@ -891,7 +891,8 @@ export function manifestReferenceLabel(manifest: Manifest, file: ManifestFile): 
 // ------------------------------------------------------------------------------------------------
 // Files in storage
 
-async function readManifestFile(storage: Storage, file: string): Promise<Manifest> {
+/** Reads one manifest file (no `.copy` fallback): a backup's checkpoint is read this way when resuming. */
+export async function readManifestFile(storage: Storage, file: string): Promise<Manifest> {
   const stream = await storage.read(file, { ignoreMissing: true });
   if (stream === undefined) throw new PgkeepError('FileMissing', `unable to open missing file '${file}' for read`);
   // The first bytes may arrive in several chunks: look at 8 of them before passing anything on

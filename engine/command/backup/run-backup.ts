@@ -1,0 +1,393 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import type { Config } from '../../config/config.js';
+import { runJobs } from '../../exec/pool.js';
+import { ProgressMeter, type ProgressSnapshot } from '../../exec/progress-meter.js';
+import { PgkeepError } from '../../error/pgkeep-error.js';
+import { compressExtension, compressLevel, compressTypeFromExtension, isWritableCompressType, type WritableCompressType } from '../../filter/compress-type.js';
+import { copyToRepo, runPipeline } from '../../filter/pipeline.js';
+import { log } from '../../log/logger.js';
+import type { PgClient } from '../../postgres/client.js';
+import { pageErrorWarning } from '../../postgres/page-checksum.js';
+import { readPgControl } from '../../postgres/pg-control.js';
+import { findLatestBackupLabel, nextBackupLabel, type BackupType } from '../../repo/backup/label.js';
+import { currentArchiveId } from '../../repo/info/archive-info.js';
+import { currentPgEntry, describePg } from '../../repo/info/info-pg.js';
+import { PGBACKREST_VERSION } from '../../repo/info/info-codec.js';
+import type { StanzaLock } from '../../repo/lock/lock.js';
+import type { Manifest, ManifestFile } from '../../repo/manifest/manifest.js';
+import { connectPg } from '../common/pg-connect.js';
+import { withStanzaLock } from '../common/stanza-lock.js';
+import { backupStanzaPath, checkStanzaMatches, loadStanzaArchiveInfo, loadStanzaBackupInfo, stanzaRepo, type StanzaRepo } from '../common/stanza-repo.js';
+import { workerSpawner } from '../common/workers.js';
+import type { BackupFileResult } from './backup-file.js';
+import { planFiles, reference } from './file-plan.js';
+import { recordBackup, saveCheckpoint } from './finish.js';
+import { buildManifest } from './manifest-build/build-manifest.js';
+import { pageChecksumSegment } from './manifest-build/relation-files.js';
+import { choosePrior, findResumable, loadBackupManifest } from './prior.js';
+import { backupSegments, waitForArchivedSegments } from './wal-wait.js';
+
+export interface BackupProgress extends ProgressSnapshot {
+  readonly filesDone: number;
+  readonly filesTotal: number;
+}
+
+export interface BackupRunOptions {
+  readonly signal: AbortSignal;
+  /** Called at most every 250 ms while files are copied, and once at the end of the copy. */
+  readonly onProgress?: (progress: BackupProgress) => void;
+}
+
+export interface BackupResult {
+  readonly label: string;
+  readonly type: BackupType;
+  /** Database bytes in the backup, and bytes read and stored by this run. */
+  readonly size: number;
+  readonly bytesCopied: number;
+  readonly repoSize: number;
+  readonly filesCopied: number;
+  readonly filesReferenced: number;
+  readonly filesResumed: number;
+  readonly pageErrors: number;
+  readonly resumed: boolean;
+}
+
+/**
+ * One backup, from choosing its prior to recording it in backup.info (the data flow in
+ * ARCHITECTURE.md). The lock, the database session and the worker pool are all released
+ * whatever happens; an interrupted backup leaves a checkpoint the next one resumes.
+ */
+export async function runBackup(config: Config, options: BackupRunOptions): Promise<BackupResult> {
+  const repoIndex = config.numberOr('repo') ?? config.indexes('repo')[0]!;
+  const repo = stanzaRepo(config, repoIndex);
+  return withStanzaLock(config, 'backup', (lock) => backupUnderLock(config, repo, lock, options));
+}
+
+async function backupUnderLock(config: Config, repo: StanzaRepo, lock: StanzaLock, options: BackupRunOptions): Promise<BackupResult> {
+  const backupInfo = await loadStanzaBackupInfo(repo);
+  const archiveInfo = await loadStanzaArchiveInfo(repo);
+  const pgPath = config.string('pg-path', 1);
+  const control = await readPgControl(pgPath);
+  const pg = { systemId: control.systemId, version: control.version.version };
+  const what = `PostgreSQL ${describePg(pg.systemId, pg.version)}`;
+  checkStanzaMatches(what, pg, currentPgEntry(backupInfo), repo, 'BackupMismatch');
+  checkStanzaMatches(what, pg, currentPgEntry(archiveInfo), repo, 'ArchiveMismatch');
+
+  const online = config.boolean('online');
+  if (!online && existsSync(join(pgPath, 'postmaster.pid')) && !config.boolean('force')) {
+    throw new PgkeepError('PgRunning', `--no-online was given but '${join(pgPath, 'postmaster.pid')}' exists: PostgreSQL seems to be running`, {
+      hint: 'stop the cluster for an offline backup, or pass --force if postmaster.pid is left over from a crash',
+    });
+  }
+
+  const { type, prior } = choosePrior(backupInfo, config.string('type') as BackupType);
+  const priorManifest = prior === undefined ? undefined : await loadBackupManifest(repo, prior.label);
+  if (priorManifest?.blockIncremental === true) {
+    throw new PgkeepError('FeatureNotSupported', `prior backup ${prior!.label} is a block incremental backup, which pgkeep cannot build on`, {
+      hint: 'take a full backup with --type=full',
+    });
+  }
+  const compressType = chooseCompressType(config, priorManifest);
+  const level = compressLevel(compressType, config.numberOr('compress-level'));
+  const checksumPage = config.booleanOr('checksum-page') ?? control.pageChecksum;
+
+  const resumable = await findResumable(
+    repo,
+    backupInfo,
+    { type, prior: prior?.label, compressType, online, systemId: pg.systemId, version: pg.version },
+    config.boolean('resume'),
+  );
+
+  const client = online ? await connectPg(config, 1) : undefined;
+  try {
+    const startTime = client === undefined ? Date.now() / 1000 : await client.now();
+    const latest = await findLatestBackupLabel(repo.storage, backupStanzaPath(repo.stanza));
+    const label = resumable?.label ?? nextBackupLabel(type, prior?.label, startTime, latest);
+    log.info(`${resumable === undefined ? 'new' : 'resume'} ${type} backup${prior === undefined ? '' : ` based on ${prior.label}`}: ${label}`);
+
+    const start = client === undefined ? undefined : await client.backupStart(`pgkeep backup ${label}`, config.boolean('start-fast'), { archiveCheck: config.boolean('archive-check') });
+    if (start !== undefined) log.info(`backup start archive = ${start.walSegmentName}, lsn = ${start.lsn}`);
+    const tablespaces = client === undefined ? undefined : (await client.tablespaces()).filter((ts) => ts.location !== null && ts.location !== '');
+    const databases = client === undefined ? [] : await client.databases();
+
+    const built = await buildManifest({
+      pgPath,
+      pgVersion: control.version,
+      catalogVersion: control.catalogVersion,
+      online,
+      tablespaces: tablespaces?.map((ts) => ({ oid: ts.oid, name: ts.name })),
+      exclude: config.list('exclude'),
+    });
+    const copyStart = await copyStartTime(client);
+
+    const current = currentPgEntry(backupInfo);
+    const manifest: Manifest = {
+      backrestVersion: PGBACKREST_VERSION,
+      backup: {
+        label,
+        type,
+        prior: prior?.label,
+        reference: [...(priorManifest?.backup.reference ?? []), label],
+        archiveStart: start?.walSegmentName,
+        lsnStart: start?.lsn,
+        timestampCopyStart: copyStart,
+        timestampStart: Math.floor(startTime),
+        timestampStop: Math.floor(startTime),
+        blockIncr: false,
+        bundle: false,
+        bundleRaw: false,
+      },
+      db: { id: current.id, systemId: current.systemId, version: current.version, catalogVersion: current.catalogVersion, controlVersion: current.controlVersion },
+      options: {
+        archiveCheck: online && config.boolean('archive-check'),
+        archiveCopy: online && config.boolean('archive-copy'),
+        backupStandby: false,
+        bufferSize: config.number('buffer-size'),
+        checksumPage,
+        compressType,
+        compressLevel: level,
+        compressLevelNetwork: config.number('compress-level-network'),
+        delta: config.boolean('delta'),
+        hardlink: false,
+        online,
+        processMax: config.number('process-max'),
+      },
+      targets: built.targets,
+      cipherPass: undefined,
+      databases: new Map(databases.map((db) => [db.name, { name: db.name, id: db.oid, lastSystemId: db.lastSystemId }])),
+      annotation: Object.keys(config.hash('annotation')).length === 0 ? undefined : { ...config.hash('annotation') },
+      files: built.files,
+      links: built.links,
+      paths: built.paths,
+      extra: new Map(),
+      blockIncremental: false,
+    };
+
+    const backupPath = repo.storage.resolve(`${backupStanzaPath(repo.stanza)}/${label}`);
+    const plan = planFiles({
+      manifest,
+      prior: priorManifest,
+      resumed: resumable?.manifest,
+      backupPath,
+      compressType,
+      compressLevel: level,
+      delta: config.boolean('delta'),
+      bufferSize: config.number('buffer-size'),
+      pageChecksumSegment: checksumPage ? pageChecksumSegment : () => undefined,
+    });
+    manifest.options.delta = plan.delta;
+    await saveCheckpoint(repo, manifest);
+
+    const copied = await copyFiles(config, repo, lock, manifest, plan.jobs, priorManifest, options);
+
+    if (client !== undefined) {
+      const stop = await client.backupStop();
+      manifest.backup.archiveStop = stop.walSegmentName;
+      manifest.backup.lsnStop = stop.lsn;
+      log.info(`backup stop archive = ${stop.walSegmentName}, lsn = ${stop.lsn}`);
+      manifest.backup.timestampStop = Math.floor(await client.now());
+      await storeFile(repo, manifest, backupPath, 'pg_data/backup_label', stop.backupLabel, compressType, level);
+      if (stop.tablespaceMap !== null) await storeFile(repo, manifest, backupPath, 'pg_data/tablespace_map', stop.tablespaceMap, compressType, level);
+    } else {
+      manifest.backup.timestampStop = Math.floor(Date.now() / 1000);
+    }
+
+    if (manifest.options.archiveCheck) {
+      const segments = backupSegments(manifest.backup.archiveStart!, manifest.backup.archiveStop!, control.walSegmentSize);
+      const stored = await waitForArchivedSegments(repo, currentArchiveId(archiveInfo), segments, config.number('archive-timeout') * 1000, options.signal);
+      if (manifest.options.archiveCopy) await copyWal(repo, manifest, backupPath, stored, compressType, level);
+    }
+
+    await recordBackup(repo, manifest, backupInfo, archiveInfo);
+    log.info(`${type} backup ${label} complete`);
+    let size = 0;
+    let repoSize = 0;
+    for (const file of manifest.files.values()) {
+      size += file.size;
+      repoSize += file.sizeRepo;
+    }
+    return { label, type, size, repoSize, ...copied, filesReferenced: plan.referenced + copied.filesMatched, resumed: resumable !== undefined };
+  } finally {
+    await client?.close();
+  }
+}
+
+function chooseCompressType(config: Config, prior: Manifest | undefined): WritableCompressType {
+  const wanted = config.string('compress-type');
+  if (prior === undefined) return wanted as WritableCompressType;
+  const priorType = prior.options.compressType;
+  if (!isWritableCompressType(priorType)) {
+    throw new PgkeepError('FeatureNotSupported', `prior backup ${prior.backup.label} is compressed with ${priorType}, which pgkeep does not write`, {
+      hint: 'take a full backup with --type=full',
+    });
+  }
+  if (priorType !== wanted) log.warn(`${priorType} compression of the prior backup is used instead of compress-type=${wanted}: a backup set keeps one compression`);
+  return priorType;
+}
+
+/**
+ * The copy start time (repo-format 7): the database clock just after the manifest was built, plus
+ * one second, and waits until the clock is there. A file changed after this has a later
+ * timestamp than the manifest records, so the next backup sees it as changed.
+ */
+async function copyStartTime(client: PgClient | undefined): Promise<number> {
+  if (client === undefined) return Math.floor(Date.now() / 1000);
+  const copyStart = Math.floor(await client.now()) + 1;
+  for (;;) {
+    const now = await client.now();
+    if (now >= copyStart) return copyStart;
+    await sleep(Math.max(1, Math.ceil((copyStart - now) * 1000)));
+  }
+}
+
+async function copyFiles(
+  config: Config,
+  repo: StanzaRepo,
+  lock: StanzaLock,
+  manifest: Manifest,
+  jobs: ReturnType<typeof planFiles>['jobs'],
+  prior: Manifest | undefined,
+  options: BackupRunOptions,
+): Promise<{ bytesCopied: number; filesCopied: number; filesMatched: number; filesResumed: number; pageErrors: number }> {
+  const total = jobs.reduce((sum, job) => sum + job.size, 0);
+  const meter = new ProgressMeter(total);
+  const threshold = config.number('manifest-save-threshold');
+  let sinceCheckpoint = 0;
+  let filesDone = 0;
+  const counts = { bytesCopied: 0, filesCopied: 0, filesMatched: 0, filesResumed: 0, pageErrors: 0 };
+  let lastReport = 0;
+  let lastLockUpdate = 0;
+
+  const report = async (force: boolean) => {
+    const now = Date.now();
+    if (!force && now - lastReport < 250) return;
+    lastReport = now;
+    const snapshot = { ...meter.snapshot(), filesDone, filesTotal: jobs.length };
+    options.onProgress?.(snapshot);
+    if (force || now - lastLockUpdate >= 1000) {
+      lastLockUpdate = now;
+      await lock.update({ pctCplt: Math.floor(snapshot.percent * 100), size: total, sizeCplt: snapshot.doneBytes });
+    }
+  };
+
+  await runJobs(jobs, {
+    spawn: workerSpawner(),
+    processMax: config.number('process-max'),
+    jobRetry: config.number('job-retry'),
+    jobRetryIntervalMs: config.number('job-retry-interval') * 1000,
+    signal: options.signal,
+    onProgress: (job, bytes) => {
+      meter.progress(job.key, bytes);
+      void report(false);
+    },
+    onResult: async (job, result: BackupFileResult) => {
+      const file = manifest.files.get(job.key)!;
+      meter.done(job.key, job.size);
+      filesDone++;
+      switch (result.status) {
+        case 'missing':
+          manifest.files.delete(job.key);
+          log.detail(`skip file removed by database ${job.key}`);
+          break;
+        case 'matched':
+          reference(file, prior!.files.get(job.key)!, prior!.backup.label);
+          counts.filesMatched++;
+          log.detail(`match file from prior backup ${job.key}`);
+          break;
+        case 'resumed':
+        case 'copied':
+          stored(file, result, manifest.options.compressType);
+          if (result.status === 'resumed') counts.filesResumed++;
+          else {
+            counts.filesCopied++;
+            counts.bytesCopied += result.size;
+            sinceCheckpoint += result.size;
+          }
+          if (result.status === 'copied' && result.pageChecksum !== undefined) {
+            file.checksumPage = result.pageChecksum.valid;
+            if (result.pageChecksum.errorList === undefined) delete file.checksumPageError;
+            else file.checksumPageError = result.pageChecksum.errorList;
+            if (!result.pageChecksum.valid) {
+              counts.pageErrors++;
+              log.warn(result.pageChecksum.errorList === undefined ? `page misalignment in file ${job.key}: file size ${result.size} is not divisible by page size 8192` : pageErrorWarning(job.key, result.pageChecksum.errorList));
+            }
+          }
+          break;
+      }
+      if (sinceCheckpoint >= threshold) {
+        sinceCheckpoint = 0;
+        await saveCheckpoint(repo, manifest);
+      }
+      await report(false);
+    },
+  });
+  await report(true);
+  if (counts.filesResumed > 0) log.info(`resumed backup: ${counts.filesResumed} files already stored were checked and kept`);
+  return counts;
+}
+
+/** A file the worker stored (or found stored): what the manifest records about it. */
+function stored(file: ManifestFile, result: Extract<BackupFileResult, { status: 'copied' | 'resumed' }>, compressType: string): void {
+  file.size = result.size;
+  file.checksum = result.size === 0 ? undefined : result.checksum;
+  file.sizeRepo = result.repoSize;
+  file.checksumRepo = compressType === 'none' ? undefined : result.repoChecksum;
+  file.reference = undefined;
+}
+
+/** backup_label and tablespace_map come from pg_backup_stop(), not from disk (repo-format 6). */
+async function storeFile(repo: StanzaRepo, manifest: Manifest, backupPath: string, name: string, content: string, compressType: WritableCompressType, level: number): Promise<void> {
+  const written = await copyToRepo(Buffer.from(content, 'utf8'), (data) => repo.storage.write(`${backupPath}/${name}${compressExtension(compressType)}`, data), { compressType, compressLevel: level });
+  const pgData = manifest.paths.get('pg_data')!;
+  const file: ManifestFile = {
+    name,
+    size: 0,
+    sizeRepo: 0,
+    timestamp: manifest.backup.timestampStop,
+    checksum: undefined,
+    checksumRepo: undefined,
+    reference: undefined,
+    user: pgData.user,
+    group: pgData.group,
+    mode: pgData.mode & 0o640,
+  };
+  stored(file, { status: 'copied', ...written }, compressType);
+  manifest.files.set(name, file);
+}
+
+/** archive-copy: the backup's WAL stored in the backup itself, so it restores without the archive. */
+async function copyWal(repo: StanzaRepo, manifest: Manifest, backupPath: string, segments: ReadonlyMap<string, string>, compressType: WritableCompressType, level: number): Promise<void> {
+  const pgData = manifest.paths.get('pg_data')!;
+  for (const [segment, path] of segments) {
+    const name = `pg_data/pg_wal/${segment}`;
+    const results = await runPipeline(
+      (await repo.storage.read(path))!,
+      [
+        { type: 'decompress', compressType: compressTypeFromExtension(path), file: path },
+        { type: 'size', resultName: 'size' },
+        { type: 'sha1', resultName: 'checksum' },
+        { type: 'compress', compressType, level },
+        { type: 'size', resultName: 'repoSize' },
+        { type: 'sha1', resultName: 'repoChecksum' },
+      ],
+      (data) => repo.storage.write(`${backupPath}/${name}${compressExtension(compressType)}`, data),
+    );
+    const file: ManifestFile = {
+      name,
+      size: 0,
+      sizeRepo: 0,
+      timestamp: manifest.backup.timestampStop,
+      checksum: undefined,
+      checksumRepo: undefined,
+      reference: undefined,
+      user: pgData.user,
+      group: pgData.group,
+      mode: pgData.mode & 0o640,
+    };
+    stored(file, { status: 'copied', size: results['size'] as number, checksum: results['checksum'] as string, repoSize: results['repoSize'] as number, repoChecksum: results['repoChecksum'] as string }, compressType);
+    manifest.files.set(name, file);
+  }
+}
