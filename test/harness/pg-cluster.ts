@@ -64,6 +64,21 @@ export class PgCluster {
     return cluster;
   }
 
+  /**
+   * A cluster for a data directory restored by a test (pgkeep or pgbackrest restore wrote it): it
+   * gets its own port and socket directory, and archiving off so it never writes into the
+   * repository it came from. `dataDir` must be owned by postgres.
+   */
+  static async adopt(dataDir: string, settings: Readonly<Record<string, string | number>> = {}): Promise<PgCluster> {
+    const root = tempDir('pg-restored');
+    const socketDir = join(root, 'socket');
+    mkdirAs(socketDir);
+    const port = await freePort();
+    const cluster = new PgCluster(root, dataDir, socketDir, port, join(root, 'postgresql.log'));
+    cluster.configure({ listen_addresses: "'127.0.0.1'", port, unix_socket_directories: `'${socketDir}'`, archive_mode: 'off', ...settings });
+    return cluster;
+  }
+
   /** Appends settings to postgresql.conf (a later line wins). */
   configure(settings: Readonly<Record<string, string | number>>): void {
     const lines = Object.entries(settings).map(([key, value]) => `${key} = ${value}\n`);
@@ -76,6 +91,19 @@ export class PgCluster {
       this,
       onExitStop(() => stopNow(this.dataDir)),
     );
+  }
+
+  /**
+   * Waits until archive recovery has ended (pg_is_in_recovery() is false). A restored cluster
+   * accepts read-only connections as soon as it is consistent, long before it has replayed
+   * the archive, so tests compare data only after this.
+   */
+  async waitForRecoveryEnd(timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((await this.value('SELECT pg_is_in_recovery()')) === true) {
+      if (Date.now() > deadline) throw new Error(`recovery of ${this.dataDir} did not end within ${timeoutMs} ms; see ${this.logFile}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   }
 
   async stop(mode: 'fast' | 'immediate' = 'fast'): Promise<void> {
