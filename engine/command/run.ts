@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { parseCommandLine } from '../config/command-line.js';
@@ -48,7 +49,9 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
       ? resolveConfig({ command: entry.name, commandLine, env: options.env ?? process.env, io: options.io })
       : new Config(entry.name, commandLine.params, new Map(), { repo: [1], pg: [1] });
 
-    configureLog(config, options.sink);
+    // With --output=json standard output carries JSON alone: log lines go to standard error.
+    const sink = options.sink ?? (config.stringOr('output') === 'json' ? stderrOnly : undefined);
+    configureLog(config, sink);
     configured = true;
     for (const warning of config.warnings) log.warn(warning);
 
@@ -80,6 +83,11 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
     log.close();
   }
 }
+
+const stderrOnly: LogSink = {
+  stdout: (text) => writeSync(2, text),
+  stderr: (text) => writeSync(2, text),
+};
 
 function configureLog(config: Config, sink: LogSink | undefined): void {
   const level = (name: string, fallback: LogLevel): LogLevel => (config.stringOr(name) as LogLevel | undefined) ?? fallback;

@@ -17,7 +17,13 @@ export function view(manifest: BuiltManifest, skipFiles: (name: string) => boole
   const files: ManifestView['files'] = {};
   for (const file of manifest.files.values()) {
     if (skipFiles(file.name)) continue;
-    files[file.name] = { size: file.size, timestamp: file.timestamp, user: file.user, group: file.group, mode: file.mode.toString(8) };
+    files[file.name] = {
+      size: file.size,
+      timestamp: file.timestamp,
+      user: file.user,
+      group: file.group,
+      mode: file.mode.toString(8),
+    };
   }
   const plain = <T extends object>(map: Map<string, T>, pick: (value: T) => unknown) =>
     Object.fromEntries([...map].map(([name, value]) => [name, pick(value)]));

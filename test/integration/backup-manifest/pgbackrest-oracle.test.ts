@@ -55,7 +55,12 @@ function mkdirAsPostgres(path: string, mode = 0o700): void {
 
 /** Offline, pgbackrest checks pages only when told to (its default is off then): tell it, to compare which files. */
 function backupArgs(online: boolean): string[] {
-  return ['backup', '--type=full', ...EXCLUDES.map((exclude) => `--exclude=${exclude}`), ...(online ? [] : ['--no-online', '--checksum-page'])];
+  return [
+    'backup',
+    '--type=full',
+    ...EXCLUDES.map((exclude) => `--exclude=${exclude}`),
+    ...(online ? [] : ['--no-online', '--checksum-page']),
+  ];
 }
 
 function options(online: boolean, tablespaces?: BuildManifestOptions['tablespaces']): BuildManifestOptions {
@@ -176,9 +181,9 @@ describe('buildManifest against pgbackrest 2.45 on the same data directory', () 
   it('online: the same targets, links, paths and files (but what PostgreSQL writes meanwhile)', async () => {
     const backup = await stanza.pgbackrest(backupArgs(true));
     const oracle = await latestManifest(stanza.repoPath, stanza.name);
-    const tablespaces = (await stanza.cluster.query<{ oid: number; spcname: string }>('SELECT oid, spcname FROM pg_tablespace')).map(
-      (row) => ({ oid: Number(row.oid), name: row.spcname }),
-    );
+    const tablespaces = (
+      await stanza.cluster.query<{ oid: number; spcname: string }>('SELECT oid, spcname FROM pg_tablespace')
+    ).map((row) => ({ oid: Number(row.oid), name: row.spcname }));
     const { manifest, warnings } = await walk(options(true, tablespaces));
 
     expect(oracle.db.catalogVersion).toBe(pgVersion.catalogVersion);
@@ -187,7 +192,9 @@ describe('buildManifest against pgbackrest 2.45 on the same data directory', () 
     expect(ours.targets).toEqual(theirs.targets);
     expect(ours.links).toEqual(theirs.links);
     expect(ours.paths).toEqual(theirs.paths);
-    expect(Object.values(ours.targets).some((target) => (target as { tablespaceName?: string }).tablespaceName === 'ts1')).toBe(true);
+    expect(Object.values(ours.targets).some((target) => (target as { tablespaceName?: string }).tablespaceName === 'ts1')).toBe(
+      true,
+    );
     // WAL comes from the archive: the linked pg_wal and its archive_status are recorded empty
     expect(Object.keys(ours.paths)).toEqual(expect.arrayContaining(['pg_data/pg_wal', 'pg_data/pg_wal/archive_status']));
     expect(Object.keys(ours.files).filter((name) => name.startsWith('pg_data/pg_wal/'))).toEqual([]);
@@ -221,7 +228,10 @@ describe('buildManifest against pgbackrest 2.45 on the same data directory', () 
     expectSamePageChecks(oracle);
     expect(oracle.files.get(`pg_data/base/${dbOid}/junk.txt`)?.checksumPage).toBe(false);
 
-    const special = [`exclude special file '${join(dataDir, 'fifo')}' from backup`, `exclude special file '${join(dataDir, 'sock')}' from backup`];
+    const special = [
+      `exclude special file '${join(dataDir, 'fifo')}' from backup`,
+      `exclude special file '${join(dataDir, 'sock')}' from backup`,
+    ];
     expect(warnings).toEqual(special);
     for (const line of special) expect(backup.stdout + backup.stderr).toContain(line);
   });
@@ -251,9 +261,15 @@ describe('buildManifest against pgbackrest 2.45 on the same data directory', () 
     expect(files.get('pg_data/root-owned.txt')).toMatchObject({ user: 'root', group: 'root' });
     expect(files.has('pg_data/extra/data.txt') && !files.has('pg_data/extra/sub/inner.txt')).toBe(true);
     expect(manifest.paths.has('pg_data/extra/sub')).toBe(true);
-    expect(manifest.targets.get('pg_data/linked.conf')).toMatchObject({ type: 'link', path: join(outside, 'conf'), file: 'linked.conf' });
+    expect(manifest.targets.get('pg_data/linked.conf')).toMatchObject({
+      type: 'link',
+      path: join(outside, 'conf'),
+      file: 'linked.conf',
+    });
     expect(manifest.targets.get('pg_data/relative')).toMatchObject({ type: 'link', path: '../relative' });
-    expect([...manifest.targets.values()].find((target) => target.tablespaceId !== undefined)?.tablespaceName).toMatch(/^ts[0-9]+$/);
+    expect([...manifest.targets.values()].find((target) => target.tablespaceId !== undefined)?.tablespaceName).toMatch(
+      /^ts[0-9]+$/,
+    );
   });
 
   describe('links pgbackrest refuses, refused with the same error code and message', () => {

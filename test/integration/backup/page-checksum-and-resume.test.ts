@@ -1,0 +1,109 @@
+import { spawn } from 'node:child_process';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { osUser } from '../../harness/os-user.js';
+import { PgCluster } from '../../harness/pg-cluster.js';
+import { pgbenchState } from '../../harness/pgbench-state.js';
+import { removeDir, tempDir } from '../../harness/temp-dir.js';
+import { pgkeepBin, TestStanza } from '../../harness/stanza.js';
+
+describe('page checksums', () => {
+  let stanza: TestStanza;
+  beforeAll(async () => {
+    stanza = await TestStanza.create();
+    await stanza.pgkeep(['stanza-create']);
+  });
+  afterAll(async () => stanza?.destroy());
+
+  it('a corrupted page is reported and recorded in the manifest without failing the backup', async () => {
+    await stanza.cluster.query('CREATE TABLE victim AS SELECT g AS id, repeat(md5(g::text), 4) AS v FROM generate_series(1, 20000) g');
+    const relation = String(await stanza.cluster.value("SELECT pg_relation_filepath('victim')"));
+    await stanza.cluster.query('CHECKPOINT');
+    await stanza.cluster.stop();
+    // flip bytes in the middle of block 3: its stored checksum no longer matches
+    const file = join(stanza.cluster.dataDir, relation);
+    const fd = openSync(file, 'r+');
+    writeSync(fd, Buffer.from('pgkeep was here'), 0, 15, 3 * 8192 + 4000);
+    closeSync(fd);
+    await stanza.cluster.start();
+
+    const backup = await stanza.pgkeep(['--type=full', 'backup']);
+    expect(backup.code).toBe(0);
+    expect(backup.stderr).toContain(`WARN: invalid page checksum found in file pg_data/${relation} at page 3`);
+
+    const [info] = JSON.parse((await stanza.pgbackrest(['--output=json', 'info'])).stdout) as [{ backup: { label: string; error: boolean }[] }];
+    const last = info.backup.at(-1)!;
+    expect(last.error).toBe(true);
+    const manifest = readFileSync(join(stanza.repoPath, 'backup', 'main', last.label, 'backup.manifest'), 'utf8');
+    expect(manifest).toMatch(new RegExp(`^pg_data/${relation}=\\{"checksum":"[0-9a-f]{40}","checksum-page":false,"checksum-page-error":\\[3\\]`, 'm'));
+    // the other relation files are recorded as checked and valid
+    expect(manifest).toMatch(/^pg_data\/base\/\d+\/\d+=\{"checksum":"[0-9a-f]{40}","checksum-page":true,/m);
+  });
+});
+
+describe('resume after kill -9', () => {
+  let stanza: TestStanza;
+  beforeAll(async () => {
+    // gz makes the copy slow enough to be killed in the middle; a low threshold checkpoints often
+    stanza = await TestStanza.create({ global: { 'compress-type': 'gz', 'manifest-save-threshold': '4MiB', 'process-max': 1 } });
+    await stanza.pgkeep(['stanza-create']);
+    await stanza.cluster.pgbench(['-i', '-s', '5', '-q']);
+  });
+  afterAll(async () => stanza?.destroy());
+
+  it.each(['full', 'incr'])('a %s backup killed mid-copy resumes, copying less, and the result restores', async (type) => {
+    if (type === 'incr') await stanza.cluster.query('UPDATE pgbench_accounts SET abalance = abalance + 1'); // rewrites every page
+    const backupDir = join(stanza.repoPath, 'backup', 'main');
+    const before = new Set(readdirSync(backupDir));
+    const child = spawn(pgkeepBin(), [`--config=${stanza.configPath}`, '--stanza=main', `--type=${type}`, 'backup'], {
+      uid: osUser().uid,
+      gid: osUser().gid,
+      stdio: 'ignore',
+    });
+    // kill it as soon as its checkpoint records a file copied by this backup (largest first)
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const label = readdirSync(backupDir).find((name) => !before.has(name) && /^\d{8}-\d{6}F/.test(name));
+      const checkpoint = label === undefined ? '' : join(backupDir, label, 'backup.manifest.copy');
+      const content = checkpoint !== '' && existsSync(checkpoint) ? readFileSync(checkpoint, 'utf8') : '';
+      if (/^pg_data\/base\/\S+=\{"checksum":"[0-9a-f]{40}","checksum-page":true,"rck"(?!.*"reference")/m.test(content)) break;
+      if (child.exitCode !== null) throw new Error(`the backup ended (${child.exitCode}) before it could be killed`);
+    }
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+
+    const interrupted = readdirSync(backupDir).filter((name) => /^\d{8}-\d{6}F/.test(name) && !existsSync(join(backupDir, name, 'backup.manifest')));
+    expect(interrupted).toHaveLength(1);
+
+    const resumed = await stanza.pgkeep(['--log-level-console=info', '--output=json', `--type=${type}`, 'backup']);
+    expect(resumed.stderr).toContain(`INFO: resume ${type} backup`);
+    expect(resumed.stderr).toMatch(/INFO: resumed backup: \d+ files already stored were checked and kept/);
+    const result = JSON.parse(resumed.stdout.trim().split('\n').filter((line) => line.startsWith('{')).at(-1)!) as { label: string; resumed: boolean; filesResumed: number; bytesCopied: number; size: number };
+    expect(result.label).toBe(interrupted[0]);
+    expect(result.resumed).toBe(true);
+    expect(result.filesResumed).toBeGreaterThan(0);
+    expect(result.bytesCopied).toBeLessThan(result.size * 0.9);
+
+    const verify = await stanza.pgbackrest(['--output=text', '--verbose', 'verify']);
+    expect(verify.stdout).toMatch(new RegExp(`backup: ${result.label}, status: valid`));
+
+    await stanza.pgkeep(['check']);
+    const source = await pgbenchState(stanza.cluster);
+    const data = join(tempDir('restore'), 'data');
+    mkdirSync(data, { mode: 0o700 });
+    chownSync(data, osUser().uid, osUser().gid);
+    await stanza.pgbackrest([`--set=${result.label}`, `--pg1-path=${data}`, 'restore']);
+    const restored = await PgCluster.adopt(data);
+    try {
+      await restored.start();
+      await restored.waitForRecoveryEnd();
+      expect(await pgbenchState(restored)).toEqual(source);
+    } finally {
+      await restored.destroy();
+      removeDir(join(data, '..'));
+    }
+  });
+});
