@@ -11,13 +11,17 @@ const entries: CommandEntry[] = [
   { name: 'archive-push', load: () => import('./archive-push/archive-push.js'), needsConfig: true, refuseRoot: true },
   { name: 'backup', load: () => import('./backup/backup.js'), needsConfig: true, refuseRoot: true },
   { name: 'check', load: () => import('./check/check.js'), needsConfig: true, refuseRoot: true },
+  { name: 'expire', load: () => import('./expire/expire.js'), needsConfig: true, refuseRoot: true },
   { name: 'help', load: () => import('./help/help.js'), needsConfig: false, refuseRoot: false },
   { name: 'info', load: () => import('./info/info.js'), needsConfig: true, refuseRoot: false },
+  { name: 'restore', load: () => import('./restore/restore.js'), needsConfig: true, refuseRoot: true },
   { name: 'stanza-create', load: () => import('./stanza-create/stanza-create.js'), needsConfig: true, refuseRoot: true },
   { name: 'stanza-delete', load: () => import('./stanza-delete/stanza-delete.js'), needsConfig: true, refuseRoot: true },
   { name: 'stanza-upgrade', load: () => import('./stanza-upgrade/stanza-upgrade.js'), needsConfig: true, refuseRoot: true },
   { name: 'start', load: () => import('./start/start.js'), needsConfig: true, refuseRoot: true },
   { name: 'stop', load: () => import('./stop/stop.js'), needsConfig: true, refuseRoot: true },
+  { name: 'verify', load: () => import('./verify/verify.js'), needsConfig: true, refuseRoot: false },
+  { name: 'ui', load: () => import('./ui/ui.js'), needsConfig: true, refuseRoot: false },
   { name: 'version', load: () => import('./version/version.js'), needsConfig: false, refuseRoot: false },
 ];
 

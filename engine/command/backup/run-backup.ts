@@ -92,7 +92,9 @@ async function backupUnderLock(config: Config, repo: StanzaRepo, lock: StanzaLoc
   }
   const compressType = chooseCompressType(config, priorManifest);
   const level = compressLevel(compressType, config.numberOr('compress-level'));
-  const checksumPage = config.booleanOr('checksum-page') ?? control.pageChecksum;
+  // As pgBackRest: page checks by default only online (an offline cluster's pages are all settled
+  // and checked by PostgreSQL itself), and only when the cluster has data checksums.
+  const checksumPage = config.booleanOr('checksum-page') ?? (online && control.pageChecksum);
 
   const resumable = await findResumable(
     repo,

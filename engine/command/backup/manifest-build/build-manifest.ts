@@ -1,5 +1,3 @@
-import { posix } from 'node:path';
-
 import { PgkeepError } from '../../../error/pgkeep-error.js';
 import { log } from '../../../log/logger.js';
 import { tablespaceDirectoryName, type PgVersionFacts } from '../../../postgres/version-table.js';
@@ -22,6 +20,7 @@ import {
   tempRelationFile,
 } from './exclusion-rules.js';
 import { LinkCheck } from './link-check.js';
+import { pathAbsolute, pathBase, pathDirectory } from './link-path.js';
 import { dbPathPattern, removeUnloggedRelations } from './relation-files.js';
 
 export interface BuildManifestOptions {
@@ -84,7 +83,7 @@ class ManifestBuilder {
 
   constructor(private readonly options: BuildManifestOptions) {
     // A configured path never ends in a slash (pgBackRest strips it); a stray one would break prefix checks
-    this.pgPath = options.pgPath.length > 1 ? options.pgPath.replace(/\/+$/, '') : options.pgPath;
+    this.pgPath = options.pgPath.replace(/(.)\/+$/, '$1');
     this.storage = options.storage ?? new PosixStorage({ basePath: this.pgPath });
     this.tablespaceId = tablespaceDirectoryName(options.pgVersion, options.catalogVersion);
     this.dbPath = dbPathPattern(this.tablespaceId);
@@ -229,16 +228,17 @@ class ManifestBuilder {
 
     const linkedPath = join(entryDir, linkedName);
     const linked = await this.storage.info(linkedPath, { followLink: true, ignoreMissing: true });
+    if (linked === undefined && target.tablespaceId !== undefined) await this.assertTablespaceDirectory(dir, name, linkedPath);
     if (linked === undefined || linked.type === 'path') {
       target.path = destination;
     } else {
       if (target.tablespaceId !== undefined) {
-        throw new PgkeepError('Format', `tablespace link '${this.absolute(dir, name)}' links to a file`, {
-          hint: 'a tablespace link must point to a directory',
+        throw new PgkeepError('Format', `tablespace links to a file: '${this.storage.resolve(linkedPath)}' is not a directory`, {
+          hint: `the tablespace location must hold the directory ${this.tablespaceId} of this PostgreSQL version`,
         });
       }
-      target.path = dirName(destination);
-      target.file = baseName(destination);
+      target.path = pathDirectory(destination);
+      target.file = pathBase(destination);
     }
 
     this.targets.set(target.name, target);
@@ -246,12 +246,33 @@ class ManifestBuilder {
     // Overlap and PGDATA errors come before a missing destination
     this.linkCheck.check(target);
     if (linked === undefined) {
-      throw new PgkeepError('FileOpen', `unable to get info for missing path/file '${this.storage.resolve(linkedPath)}'`, {
-        hint: 'the link destination does not exist: create it or remove the link',
-      });
+      throw new PgkeepError(
+        'FileOpen',
+        `unable to get info for missing path/file '${this.storage.resolve(linkedPath)}': [2] No such file or directory`,
+        {
+          hint: 'the link destination does not exist: create it or remove the link',
+        },
+      );
     }
 
     await this.entry(entryParent, entryDir, dbPath, linkedName, linked);
+  }
+
+  /**
+   * A tablespace link to a file cannot hold the version directory: that is an error of its own,
+   * raised before the link checks (pgBackRest fails on ENOTDIR there), not a missing directory.
+   */
+  private async assertTablespaceDirectory(dir: string, name: string, linkedPath: string): Promise<void> {
+    const location = await this.storage.info(join(dir, name), { followLink: true, ignoreMissing: true });
+    if (location !== undefined && location.type !== 'path') {
+      throw new PgkeepError(
+        'FileOpen',
+        `unable to get info for path/file '${this.storage.resolve(linkedPath)}': [20] Not a directory`,
+        {
+          hint: 'a tablespace link must point to a directory',
+        },
+      );
+    }
   }
 
   /** The dummy `pg_tblspc` path (owner and mode of PGDATA) and `pg_tblspc/<oid>` (those of pg_data/pg_tblspc). */
@@ -302,21 +323,9 @@ function tablespaceOid(name: string): number {
   return oid;
 }
 
-/** A link destination made absolute against the directory holding the link; an absolute one is kept as written. */
-function pathAbsolute(destination: string, base: string): string {
-  return destination.startsWith('/') ? destination : posix.resolve(base, destination);
-}
-
-/** The directory part of a destination as pgBackRest's strPath: `/a/b` -> `/a`, `/b` -> `/`, `b` -> ``. */
-function dirName(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return slash < 0 ? '' : slash === 0 ? '/' : path.slice(0, slash);
-}
-
-function baseName(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
 function sorted<T>(map: Map<string, T>): Map<string, T> {
   return new Map([...map].sort(([a], [b]) => compareBytes(a, b)));
 }
+
+/** The backup command decides page checksum validation per file with this (re-exported for one import). */
+export { pageChecksumSegment } from './relation-files.js';

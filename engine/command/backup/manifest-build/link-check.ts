@@ -36,7 +36,9 @@ export class LinkCheck {
     if (target.type !== 'link') return;
     const path = `${target.path}/`;
     if (path.startsWith(this.basePath)) {
-      throw new PgkeepError('LinkDestination', `link '${pgName(target)}' destination '${target.path}' is in PGDATA`, { hint: HINT });
+      throw new PgkeepError('LinkDestination', `link '${pgName(target)}' destination '${target.path}' is in PGDATA`, {
+        hint: HINT,
+      });
     }
 
     const index = this.lowerBound(path);
