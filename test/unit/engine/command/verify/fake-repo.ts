@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { StanzaRepo } from '../../../../../engine/command/common/stanza-repo.js';
 import { inProcessWorker } from '../../../../../engine/exec/in-process.js';
 import type { WorkerSource } from '../../../../../engine/exec/pool.js';
-import { compressExtension, type WritableCompressType } from '../../../../../engine/filter/compress-type.js';
+import type { WritableCompressType } from '../../../../../engine/filter/compress-type.js';
 import { copyToRepo } from '../../../../../engine/filter/pipeline.js';
 import { handler } from '../../../../../engine/command/verify/verify-file.js';
 import { VERIFY_FILE_HANDLER } from '../../../../../engine/command/verify/measure.js';
@@ -78,7 +78,12 @@ export class FakeRepo {
   readonly storage = new PosixStorage({ basePath: this.root });
   readonly repo: StanzaRepo = { index: 1, storage: this.storage, stanza: 'main' };
   readonly archiveInfo: ArchiveInfo = newArchiveInfo(SYSTEM_ID, '15');
-  readonly backupInfo: BackupInfo = newBackupInfo({ systemId: SYSTEM_ID, version: '15', catalogVersion: 202209061, controlVersion: 1300 });
+  readonly backupInfo: BackupInfo = newBackupInfo({
+    systemId: SYSTEM_ID,
+    version: '15',
+    catalogVersion: 202209061,
+    controlVersion: 1300,
+  });
 
   static async create(): Promise<FakeRepo> {
     const repo = new FakeRepo();
@@ -151,7 +156,7 @@ export class FakeRepo {
     const bundle = spec.bundle ?? false;
     const prior = spec.prior;
     const manifest = fakeManifest(spec, compressType);
-    let bundleData: Buffer[] = [];
+    const bundleData: Buffer[] = [];
     let bundleOffset = 0;
     for (const fake of spec.files) {
       if (fake.reference === true) {
@@ -199,7 +204,6 @@ export class FakeRepo {
       if (!bundle) await this.storage.write(`backup/main/${manifestFileRepoPath(manifest, file)}`, Buffer.concat(stored));
     }
     if (bundleData.length > 0) await this.storage.write(`backup/main/${spec.label}/bundle/1`, Buffer.concat(bundleData));
-    bundleData = [];
     await saveManifestFile(this.storage, `backup/main/${spec.label}/backup.manifest`, manifest);
     if (spec.inBackupInfo ?? true) {
       addBackup(this.backupInfo, backupInfoEntryFromManifest(manifest));
@@ -271,5 +275,3 @@ function fakeManifest(spec: FakeBackup, compressType: WritableCompressType): Man
 export function backupFilePath(manifest: Manifest, name: string): string {
   return `backup/main/${manifestFileRepoPath(manifest, manifest.files.get(name)!)}`;
 }
-
-export { compressExtension };

@@ -30,7 +30,10 @@ async function sampleRepo(): Promise<FakeRepo> {
     archiveStop: segmentName(1, 2),
     files: [{ name: 'pg_data/PG_VERSION', content: Buffer.from('15\n') }, { name: 'pg_data/base/1/1259' }],
   });
-  writeFileSync(join(repo.root, 'pgbackrest.conf'), `[global]\nrepo1-path=${repo.root}\nlog-level-file=off\n\n[main]\npg1-path=/nonexistent\n`);
+  writeFileSync(
+    join(repo.root, 'pgbackrest.conf'),
+    `[global]\nrepo1-path=${repo.root}\nlog-level-file=off\n\n[main]\npg1-path=/nonexistent\n`,
+  );
   return repo;
 }
 

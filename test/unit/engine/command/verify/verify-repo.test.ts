@@ -241,7 +241,11 @@ describe('verifyRepo reads every way a file is stored', () => {
       compressType,
       archiveStart: segmentName(1, 2),
       archiveStop: segmentName(1, 2),
-      files: [{ name: 'pg_data/base/1/1259' }, { name: 'pg_data/base/1/2608' }, { name: 'pg_data/base/1/13394', content: Buffer.alloc(0) }],
+      files: [
+        { name: 'pg_data/base/1/1259' },
+        { name: 'pg_data/base/1/2608' },
+        { name: 'pg_data/base/1/13394', content: Buffer.alloc(0) },
+      ],
     });
     expect(backup(await verifyRepo(repo.repo, options()), FULL).status).toBe('valid');
     repo.flip(backupFilePath(manifest, 'pg_data/base/1/1259'));
@@ -254,7 +258,10 @@ describe('verifyRepo reads every way a file is stored', () => {
 
   it('a stored file with the right rck but the wrong content (the manifest checksum) is invalid', async () => {
     const repo = await fakeRepo();
-    const manifest = await repo.addBackup({ label: FULL, files: [{ name: 'pg_data/base/1/1259' }, { name: 'pg_data/base/1/2608' }] });
+    const manifest = await repo.addBackup({
+      label: FULL,
+      files: [{ name: 'pg_data/base/1/1259' }, { name: 'pg_data/base/1/2608' }],
+    });
     // What the manifest records is not what was stored: pgBackRest (rck only) would call it valid
     manifest.files.get('pg_data/base/1/1259')!.checksum = sha1(Buffer.from('something else'));
     manifest.files.get('pg_data/base/1/2608')!.size += 1;
@@ -397,7 +404,9 @@ describe('verifyRepo checks info files and manifests', () => {
     await repo.saveInfo();
     const report = await verifyRepo(repo.repo, options());
     expect(report.problems).toEqual([
-      expect.stringMatching(/^backup info file and archive info file do not match: archive: id 1, version '15' and system-id '1', backup: id 1/),
+      expect.stringMatching(
+        /^backup info file and archive info file do not match: archive: id 1, version '15' and system-id '1', backup: id 1/,
+      ),
       'archive and backup history lists do not match',
     ]);
   });
@@ -406,20 +415,32 @@ describe('verifyRepo checks info files and manifests', () => {
     const repo = await fakeRepo();
     await repo.pushWals(1, 2);
     await repo.pushWal(segmentName(1, 1), { archiveId: '16-2' });
+    await repo.pushWal(segmentName(1, 1), { archiveId: '14-1' });
     const report = await verifyRepo(repo.repo, options());
-    expect(report.problems).toEqual(["archiveIds '16-2' are not in the archive.info history list"]);
-    expect(report.archives.map((archive) => archive.archiveId)).toEqual(['15-1', '16-2']);
+    expect(report.problems).toEqual(["archiveIds '14-1, 16-2' are not in the archive.info history list"]);
+    // In pgBackRest's order: by history id
+    expect(report.archives.map((archive) => archive.archiveId)).toEqual(['14-1', '15-1', '16-2']);
   });
 
   it('judges backups by their manifests: missing, damaged, not matching backup.info, of another database', async () => {
     const repo = await fakeRepo();
     const { full } = await twoBackups(repo);
     // A diff whose manifest and copy are both damaged
-    const diff = await repo.addBackup({ label: DIFF, prior: full, type: 'diff', files: [{ name: 'pg_data/PG_VERSION', reference: true }] });
+    const diff = await repo.addBackup({
+      label: DIFF,
+      prior: full,
+      type: 'diff',
+      files: [{ name: 'pg_data/PG_VERSION', reference: true }],
+    });
     repo.flip(`backup/main/${DIFF}/backup.manifest`, 20);
     repo.flip(`backup/main/${DIFF}/backup.manifest.copy`, 20);
     // backup.info says the incremental is a differential one
     repo.backupInfo.backups.find((entry) => entry.label === INCR)!.type = 'diff';
+    // backup.info has other WAL and another prior for the full backup
+    Object.assign(
+      repo.backupInfo.backups.find((entry) => entry.label === FULL)!,
+      { archiveStop: null, prior: FULL },
+    );
     // backup.info lists a backup that is gone
     repo.backupInfo.backups.push({ ...repo.backupInfo.backups[0]!, label: '20261120-000000F' });
     repo.backupInfo.backups.sort((a, b) => (a.label < b.label ? -1 : 1));
@@ -427,12 +448,16 @@ describe('verifyRepo checks info files and manifests', () => {
     const report = await verifyRepo(repo.repo, options());
     expect(report.backups.map((item) => [item.label, item.status])).toEqual([
       ['20261120-000000F', 'manifest missing'],
-      [FULL, 'valid'],
+      [FULL, 'invalid'],
       [INCR, 'invalid'],
       [DIFF, 'invalid'],
     ]);
     expect(backup(report, '20261120-000000F').problems).toEqual(['backup.info lists the backup but its manifest is missing']);
     expect(backup(report, INCR).problems).toEqual(["manifest type 'incr' does not match backup.info 'diff'"]);
+    expect(backup(report, FULL).problems).toEqual([
+      `manifest prior 'none' does not match backup.info '${FULL}'`,
+      `manifest archive stop '${segmentName(1, 2)}' does not match backup.info 'none'`,
+    ]);
     expect(backup(report, DIFF).problems).toEqual([
       expect.stringMatching(/backup.manifest' is not valid/),
       expect.stringMatching(/backup.manifest.copy' is not valid/),
@@ -453,7 +478,9 @@ describe('verifyRepo checks info files and manifests', () => {
     await repo.addBackup({ label: INCR, prior: manifest, files: [], inBackupInfo: false });
     const report = await verifyRepo(repo.repo, options());
     expect(backup(report, FULL)).toMatchObject({ status: 'invalid', filesChecked: 0 });
-    expect(backup(report, FULL).problems[0]).toMatch(/^PG data \(id 1, version '15' and system-id '42'\) is not in the backup.info history/);
+    expect(backup(report, FULL).problems[0]).toMatch(
+      /^PG data \(id 1, version '15' and system-id '42'\) is not in the backup.info history/,
+    );
     expect(backup(report, INCR).problems).toEqual(['manifest does not contain any target files to verify']);
     expect(report.warnings).toEqual([
       `backup '${FULL}' is in the repository but not in backup.info`,
@@ -472,7 +499,9 @@ describe('verifyRepo checks info files and manifests', () => {
     expect(report.status).toBe('ok');
     expect(backup(report, DIFF)).toMatchObject({ status: 'in-progress', filesChecked: 0 });
     expect(backup(report, '20261120-000000F').status).toBe('manifest missing');
-    expect(renderVerifyText(report, true)).toContain(`  backup: ${DIFF}, status: in-progress, total files checked: 0, total valid files: 0`);
+    expect(renderVerifyText(report, true)).toContain(
+      `  backup: ${DIFF}, status: in-progress, total files checked: 0, total valid files: 0`,
+    );
   });
 
   it('refuses an encrypted repository', async () => {
@@ -538,6 +567,155 @@ describe('verifyRepo on an empty stanza', () => {
     const repo = await fakeRepo();
     await repo.addBackup({ label: FULL, files: [{ name: 'pg_data/PG_VERSION' }] });
     const report = await verifyRepo(repo.repo, options());
-    expect(renderVerifyText(report, true).split('\n').slice(0, 3)).toEqual(['stanza: main', 'status: ok', '  archiveId: none found']);
+    expect(renderVerifyText(report, true).split('\n').slice(0, 3)).toEqual([
+      'stanza: main',
+      'status: ok',
+      '  archiveId: none found',
+    ]);
+  });
+});
+
+describe('verifyRepo in unusual cases', () => {
+  it('finds a backup inconsistent when its archive id has no WAL at all', async () => {
+    const repo = await fakeRepo();
+    await repo.addBackup({
+      label: FULL,
+      archiveStart: segmentName(1, 2),
+      archiveStop: segmentName(1, 3),
+      files: [{ name: 'pg_data/PG_VERSION' }],
+    });
+    const report = await verifyRepo(repo.repo, options());
+    expect(backup(report, FULL).wal).toEqual({
+      needed: 2,
+      valid: 0,
+      missing: [{ timeline: 1, start: segmentName(1, 2), stop: segmentName(1, 3) }],
+      invalid: [],
+    });
+    expect(renderVerifyText(report, false)).toContain(`    wal missing: ${segmentName(1, 2)}-${segmentName(1, 3)}`);
+  });
+
+  it('finds a manifest whose archive stop comes before its start', async () => {
+    const repo = await fakeRepo();
+    await repo.pushWals(1, 3);
+    await repo.addBackup({
+      label: FULL,
+      archiveStart: segmentName(1, 3),
+      archiveStop: segmentName(1, 2),
+      files: [{ name: 'pg_data/PG_VERSION' }],
+    });
+    const report = await verifyRepo(repo.repo, options());
+    expect(backup(report, FULL).status).toBe('invalid');
+    expect(backup(report, FULL).problems).toEqual([
+      expect.stringMatching(/^archive start and stop are not valid: backup archive stop/),
+    ]);
+  });
+
+  it('reports partial segments stored twice as duplicates too', async () => {
+    const repo = await fakeRepo();
+    await repo.pushWals(1, 2);
+    await repo.pushWal(`${segmentName(1, 3)}.partial`);
+    await repo.pushWal(`${segmentName(1, 3)}.partial`, { content: makeSegment(segmentName(1, 3)).fill(1, 100, 200) });
+    const report = await verifyRepo(repo.repo, options());
+    expect(report.archives[0]).toMatchObject({
+      duplicates: [`${segmentName(1, 3)}.partial`],
+      walChecked: 2,
+      partialChecked: 2,
+      partialValid: 0,
+    });
+    expect(report.status).toBe('error');
+  });
+
+  it('takes WAL removed while verify runs (expire) as a warning, not an error', async () => {
+    const repo = await fakeRepo();
+    const paths = await repo.pushWals(1, 3);
+    const { inProcessWorker } = await import('../../../../../engine/exec/in-process.js');
+    const { handler } = await import('../../../../../engine/command/verify/verify-file.js');
+    const expiring: VerifyOptions['workers'] = {
+      spawn: inProcessWorker({
+        'verify-file': ((job: { path: string }, context: never) => {
+          if (job.path.endsWith(paths[0]!)) repo.remove(paths[0]!);
+          return handler(job as never, context);
+        }) as never,
+      }),
+    };
+    const report = await verifyRepo(repo.repo, options({ workers: expiring }));
+    expect(report.archives[0]).toMatchObject({ walChecked: 3, walValid: 2 });
+    expect(report.archives[0]!.counts.missing).toBe(1);
+    expect(report.status).toBe('ok');
+  });
+
+  it('takes the segment size most headers agree on; a segment of another size is invalid', async () => {
+    const repo = await fakeRepo();
+    await repo.pushWals(1, 3);
+    const other = makeSegment(segmentName(1, 4), 2 * SEGMENT_SIZE);
+    other.writeUInt32LE(2 * SEGMENT_SIZE, 32);
+    await repo.pushWal(segmentName(1, 4), { content: other });
+    // Content that is not WAL at all, under the right name: its header says nothing, its size is right
+    await repo.pushWal(segmentName(1, 5), { content: Buffer.alloc(SEGMENT_SIZE) });
+    const report = await verifyRepo(repo.repo, options());
+    expect(report.archives[0]).toMatchObject({ segmentSize: SEGMENT_SIZE, walChecked: 5, walValid: 4 });
+    expect(report.archives[0]!.invalidFiles).toEqual([
+      expect.objectContaining({ reason: 'sizeInvalid', detail: `${2 * SEGMENT_SIZE} bytes, not ${SEGMENT_SIZE}` }),
+    ]);
+  });
+
+  it.each(['lz4', 'none'] as const)('reports a file that cannot be read (%s) as other', async (compressType) => {
+    const repo = await fakeRepo();
+    const manifest = await repo.addBackup({
+      label: FULL,
+      compressType,
+      files: [{ name: 'pg_data/base/1/1259' }, { name: 'pg_data/PG_VERSION' }],
+    });
+    const path = backupFilePath(manifest, 'pg_data/base/1/1259');
+    repo.remove(path);
+    await repo.storage.pathCreate(path);
+    const report = await verifyRepo(repo.repo, options());
+    expect(backup(report, FULL).invalidFiles).toEqual([
+      expect.objectContaining({ reason: 'other', detail: expect.stringContaining('is a directory') }),
+    ]);
+  });
+
+  it('finds a manifest label that is not its directory, for a backup not in backup.info', async () => {
+    const repo = await fakeRepo();
+    const manifest = await repo.addBackup({ label: FULL, files: [{ name: 'pg_data/PG_VERSION' }], inBackupInfo: false });
+    const { saveManifestFile } = await import('../../../../../engine/repo/manifest/manifest.js');
+    await saveManifestFile(repo.storage, `backup/main/${FULL}/backup.manifest`, {
+      ...manifest,
+      backup: { ...manifest.backup, label: DIFF },
+    });
+    await repo.addBackup({ label: INCR, files: [{ name: 'pg_data/PG_VERSION' }] });
+    const report = await verifyRepo(repo.repo, options());
+    // Its files are still looked for in its own directory
+    expect(backup(report, FULL)).toMatchObject({ status: 'invalid', filesValid: 1 });
+    expect(backup(report, FULL).problems).toEqual([`manifest label '${DIFF}' is not its directory's`]);
+  });
+
+  it('refuses an encrypted manifest', async () => {
+    const repo = await fakeRepo();
+    await repo.addBackup({ label: FULL, files: [{ name: 'pg_data/PG_VERSION' }] });
+    repo.write(`backup/main/${FULL}/backup.manifest`, Buffer.concat([Buffer.from('Salted__'), Buffer.alloc(40, 1)]));
+    await expect(verifyRepo(repo.repo, options())).rejects.toMatchObject({ errorName: 'FeatureNotSupported' });
+  });
+
+  it('lists an empty archive id without counters', async () => {
+    const repo = await fakeRepo();
+    await repo.storage.pathCreate('archive/main/15-1/0000000100000000');
+    await repo.addBackup({ label: FULL, files: [{ name: 'pg_data/PG_VERSION' }] });
+    const report = await verifyRepo(repo.repo, options());
+    expect(renderVerifyText(report, true).split('\n').slice(2, 4)).toEqual([
+      '  archiveId: 15-1, total WAL checked: 0, total valid WAL: 0',
+      `  backup: ${FULL}, status: valid, total files checked: 1, total valid files: 1`,
+    ]);
+  });
+});
+
+describe('verifyRepo and names that are not segments for the segment size', () => {
+  it('leaves them out of the ranges (a 1 MiB xlogid has segments 000 to FFF only)', async () => {
+    const repo = await fakeRepo();
+    await repo.pushWals(1, 2);
+    await repo.pushWal('000000010000000000001000');
+    const report = await verifyRepo(repo.repo, options());
+    expect(report.archives[0]).toMatchObject({ walChecked: 3, walValid: 3 });
+    expect(report.archives[0]!.ranges).toEqual([{ timeline: 1, start: segmentName(1, 1), stop: segmentName(1, 2) }]);
   });
 });

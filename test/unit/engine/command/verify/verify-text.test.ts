@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import {
-  newArchiveReport,
-  newBackupReport,
-  type VerifyReport,
-} from '../../../../../engine/command/verify/verify-report.js';
+import { newArchiveReport, newBackupReport, type VerifyReport } from '../../../../../engine/command/verify/verify-report.js';
 import { renderVerifyText } from '../../../../../engine/command/verify/verify-text.js';
 import { summary } from '../../../../../engine/command/verify/verify.js';
 
@@ -25,7 +21,10 @@ function damagedReport(): VerifyReport {
     repo: 1,
     status: 'error',
     set: null,
-    info: { backupInfo: { main: missingInfo, copy: missingInfo, match: null }, archiveInfo: { main: missingInfo, copy: missingInfo, match: null } },
+    info: {
+      backupInfo: { main: missingInfo, copy: missingInfo, match: null },
+      archiveInfo: { main: missingInfo, copy: missingInfo, match: null },
+    },
     archives: [archive],
     backups: [full, incr],
     problems: [],
@@ -65,7 +64,12 @@ describe('renderVerifyText', () => {
   it('lists problems of the repository first, and missing ranges of more than one segment as a range', () => {
     const report = damagedReport();
     report.problems.push('No usable backup.info file');
-    report.archives[0]!.missingRanges.push({ timeline: 1, start: '000000010000000000000002', stop: '000000010000000000000004', segments: 3 });
+    report.archives[0]!.missingRanges.push({
+      timeline: 1,
+      start: '000000010000000000000002',
+      stop: '000000010000000000000004',
+      segments: 3,
+    });
     const text = renderVerifyText(report, false);
     expect(text.split('\n')[2]).toBe('  No usable backup.info file');
     expect(text).toContain('    missing range: 000000010000000000000002-000000010000000000000004 (3 segments)');
