@@ -4,6 +4,7 @@
 import type { JobContext, JobHandler } from '../exec/job.js';
 import { runWorker } from '../exec/worker.js';
 import { parentPortChannel, type ParentPortLike } from '../exec/parent-port-channel.js';
+import { JOBS_PER_WORKER } from './common/workers.js';
 
 interface JobModule {
   readonly handler: JobHandler<never, unknown>;
@@ -16,8 +17,10 @@ function lazy(load: () => Promise<JobModule>): JobHandler<never, unknown> {
 
 export const jobHandlers = {
   'backup-file': lazy(() => import('./backup/backup-file.js')),
+  'restore-file': lazy(() => import('./restore/restore-file.js')),
+  'verify-file': lazy(() => import('./verify/verify-file.js')),
 };
 
 // Electron's utilityProcess gives the child process.parentPort instead of Node's IPC channel.
 const parentPort = (process as NodeJS.Process & { parentPort?: ParentPortLike }).parentPort;
-runWorker(jobHandlers, parentPort === undefined ? {} : { channel: parentPortChannel(parentPort) });
+runWorker(jobHandlers, { concurrency: JOBS_PER_WORKER, ...(parentPort === undefined ? {} : { channel: parentPortChannel(parentPort) }) });

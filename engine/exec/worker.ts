@@ -12,6 +12,12 @@ export interface WorkerOptions {
   readonly progressIntervalMs?: number;
   /** Ends the worker; default process.exit. */
   readonly exit?: (code: number) => void;
+  /**
+   * Jobs run at once in this worker (default 1). File jobs spend much of their time waiting for
+   * the disk (fsync); with a few at once one compresses while another waits, so fewer processes
+   * keep the disk and the CPU busy. The pool must send that many ahead (its `pipeline`).
+   */
+  readonly concurrency?: number;
 }
 
 /**
@@ -33,7 +39,8 @@ export function runWorker(handlers: JobHandlers, options: WorkerOptions = {}): v
   const progressInterval = options.progressIntervalMs ?? 100;
   const abort = new AbortController();
   const pending: JobMessage[] = [];
-  let running = false;
+  const concurrency = Math.max(1, options.concurrency ?? 1);
+  let active = 0;
   let ended = false;
   let processId = 0;
   let init: unknown;
@@ -47,7 +54,7 @@ export function runWorker(handlers: JobHandlers, options: WorkerOptions = {}): v
   };
 
   const runNext = async () => {
-    running = true;
+    active++;
     for (let job = pending.shift(); job !== undefined && !ended; job = pending.shift()) {
       let reply: FromWorker;
       try {
@@ -70,7 +77,7 @@ export function runWorker(handlers: JobHandlers, options: WorkerOptions = {}): v
         channel.send({ type: 'error', id: job.id, error: toWireError(unsendable) });
       }
     }
-    running = false;
+    active--;
   };
 
   const runJob = async (job: JobMessage): Promise<unknown> => {
@@ -107,7 +114,7 @@ export function runWorker(handlers: JobHandlers, options: WorkerOptions = {}): v
       init = message.init;
     } else if (message.type === 'job') {
       pending.push(message);
-      if (!running) void runNext();
+      if (active < concurrency) void runNext();
     } else end(0);
   });
   channel.onDisconnect(() => end(1));

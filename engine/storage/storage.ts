@@ -65,6 +65,13 @@ export interface WriteOptions {
   readonly atomic?: boolean;
   /** fsync the file and its directory (default true). */
   readonly sync?: boolean;
+  /**
+   * fsync the directory after the rename (default: as `sync`). A caller that writes many files
+   * into the same directories (a backup) passes false and syncs each directory once with
+   * pathSync before it records its work, as pgBackRest does: one directory fsync instead of one
+   * per file.
+   */
+  readonly syncPath?: boolean;
 }
 
 export interface PathCreateOptions {

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { open, readFile } from 'node:fs/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 
 import type { JobHandler } from '../../exec/job.js';
@@ -16,6 +17,8 @@ export interface BackupFileJob {
   readonly source: string;
   /** Absolute path of the file in the repository. */
   readonly target: string;
+  /** Size when the manifest was built (the file may have changed since). */
+  readonly size: number;
   readonly compressType: WritableCompressType;
   readonly compressLevel: number;
   /** Validate page checksums: the relation segment number of the file (16385.2 is 2). */
@@ -70,8 +73,13 @@ export const handler: JobHandler<BackupFileJob, BackupFileResult> = async (job, 
     }
 
     const validator = job.pageChecksum === undefined ? undefined : new PageChecksumValidator({ segmentNo: job.pageChecksum.segmentNo });
+    if (job.delta === undefined && job.size <= SMALL_FILE) {
+      const small = await copySmallFile(job, validator);
+      if (small !== undefined) return small;
+    }
     const source = read(job.source, highWaterMark).pipe(new Observe((chunk) => validator?.update(chunk), context.progress));
-    const written = await copyToRepo(source, (data) => storage.write(job.target, data, { mode: 0o640 }), {
+    // Directories are synced once by the backup command before it records the backup.
+    const written = await copyToRepo(source, (data) => storage.write(job.target, data, { mode: 0o640, syncPath: false }), {
       compressType: job.compressType,
       compressLevel: job.compressLevel,
     });
@@ -88,6 +96,37 @@ export const handler: JobHandler<BackupFileJob, BackupFileResult> = async (job, 
     throw error;
   }
 };
+
+/** Files up to this size are read whole: most files of a cluster are small, and streams cost per file. */
+const SMALL_FILE = 256 * 1024;
+
+/**
+ * The same copy as the streaming path, for a small file: one read, the plain checksum computed
+ * directly, the compressed bytes collected and written with one call. Undefined when the file
+ * grew past the limit since the manifest was built (the streaming path then copies it).
+ */
+async function copySmallFile(job: BackupFileJob, validator: PageChecksumValidator | undefined): Promise<BackupFileResult | undefined> {
+  const data = await readFile(job.source);
+  if (data.length > SMALL_FILE * 4) return undefined;
+  validator?.update(data);
+  const checksum = createHash('sha1').update(data).digest('hex');
+  let stored: Buffer = data;
+  if (job.compressType !== 'none') {
+    const chunks: Buffer[] = [];
+    await runPipeline(data, [{ type: 'compress', compressType: job.compressType, level: job.compressLevel }], async (output) => {
+      for await (const chunk of output) chunks.push(chunk);
+    });
+    stored = Buffer.concat(chunks);
+  }
+  await storage.write(job.target, stored, { mode: 0o640, syncPath: false });
+  const repoChecksum = stored === data ? checksum : createHash('sha1').update(stored).digest('hex');
+  let pageChecksum;
+  if (validator !== undefined) {
+    const result = await validator.finish({ rereadPage: (offset) => rereadPage(job.source, offset) });
+    pageChecksum = { valid: result.valid, errorList: result.errorList };
+  }
+  return { status: 'copied', size: data.length, checksum, repoSize: stored.length, repoChecksum, pageChecksum };
+}
 
 async function storedCopyIntact(path: string, size: number, checksum: string, highWaterMark: number): Promise<boolean> {
   try {

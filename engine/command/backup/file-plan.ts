@@ -106,6 +106,7 @@ function fileJob(input: FilePlanInput, file: ManifestFile, was: ManifestFile | u
   const data: BackupFileJob = {
     source: sourcePath(input.manifest, file.name),
     target: `${input.backupPath}/${file.name}${compressExtension(input.compressType)}`,
+    size: file.size,
     compressType: input.compressType,
     compressLevel: input.compressLevel,
     pageChecksum: segmentNo === undefined ? undefined : { segmentNo },

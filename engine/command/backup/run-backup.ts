@@ -21,12 +21,13 @@ import type { Manifest, ManifestFile } from '../../repo/manifest/manifest.js';
 import { connectPg } from '../common/pg-connect.js';
 import { withStanzaLock } from '../common/stanza-lock.js';
 import { backupStanzaPath, checkStanzaMatches, loadStanzaArchiveInfo, loadStanzaBackupInfo, stanzaRepo, type StanzaRepo } from '../common/stanza-repo.js';
-import { workerSpawner } from '../common/workers.js';
+import { JOBS_SENT_AHEAD, workerSpawner } from '../common/workers.js';
 import type { BackupFileResult } from './backup-file.js';
 import { planFiles, reference } from './file-plan.js';
 import { recordBackup, saveCheckpoint } from './finish.js';
 import { buildManifest } from './manifest-build/build-manifest.js';
 import { pageChecksumSegment } from './manifest-build/relation-files.js';
+import { expireStanza, logRetentionWarnings } from '../expire/expire.js';
 import { choosePrior, findResumable, loadBackupManifest } from './prior.js';
 import { backupSegments, waitForArchivedSegments } from './wal-wait.js';
 
@@ -67,6 +68,7 @@ export async function runBackup(config: Config, options: BackupRunOptions): Prom
 }
 
 async function backupUnderLock(config: Config, repo: StanzaRepo, lock: StanzaLock, options: BackupRunOptions): Promise<BackupResult> {
+  logRetentionWarnings(config);
   const backupInfo = await loadStanzaBackupInfo(repo);
   const archiveInfo = await loadStanzaArchiveInfo(repo);
   const pgPath = config.string('pg-path', 1);
@@ -184,6 +186,7 @@ async function backupUnderLock(config: Config, repo: StanzaRepo, lock: StanzaLoc
     await saveCheckpoint(repo, manifest);
 
     const copied = await copyFiles(config, repo, lock, manifest, plan.jobs, priorManifest, options);
+    await syncDirectories(repo, backupPath);
 
     if (client !== undefined) {
       const stop = await client.backupStop();
@@ -205,6 +208,8 @@ async function backupUnderLock(config: Config, repo: StanzaRepo, lock: StanzaLoc
 
     await recordBackup(repo, manifest, backupInfo, archiveInfo);
     log.info(`${type} backup ${label} complete`);
+    // Retention runs under the lock this backup holds, as pgBackRest's backup does.
+    if (config.boolean('expire-auto')) await expireStanza(config, { signal: options.signal });
     let size = 0;
     let repoSize = 0;
     for (const file of manifest.files.values()) {
@@ -215,6 +220,14 @@ async function backupUnderLock(config: Config, repo: StanzaRepo, lock: StanzaLoc
   } finally {
     await client?.close();
   }
+}
+
+/** The workers wrote files without syncing their directories: make the new entries durable now. */
+async function syncDirectories(repo: StanzaRepo, backupPath: string): Promise<void> {
+  const directories = (await repo.storage.list(backupPath, { recurse: true, ignoreMissing: true })).filter((entry) => entry.type === 'path');
+  for (const directory of directories) await repo.storage.pathSync(`${backupPath}/${directory.name}`);
+  await repo.storage.pathSync(backupPath);
+  await repo.storage.pathSync(`${backupPath}/..`);
 }
 
 function chooseCompressType(config: Config, prior: Manifest | undefined): WritableCompressType {
@@ -277,6 +290,7 @@ async function copyFiles(
 
   await runJobs(jobs, {
     spawn: workerSpawner(),
+    pipeline: JOBS_SENT_AHEAD,
     processMax: config.number('process-max'),
     jobRetry: config.number('job-retry'),
     jobRetryIntervalMs: config.number('job-retry-interval') * 1000,

@@ -4,6 +4,14 @@ import type { SpawnWorker } from '../../exec/channel.js';
 /** The worker entry file, next to this module's directory once built (dist/engine/command/worker.js). */
 export const WORKER_ENTRY = new URL('../worker.js', import.meta.url);
 
+/**
+ * File jobs one worker process runs at once, and how many the pool sends ahead to it. A file job
+ * waits on the disk (reads, fsync) as much as it computes; a few at once keep both busy, so
+ * process-max processes do the work of more.
+ */
+export const JOBS_PER_WORKER = 3;
+export const JOBS_SENT_AHEAD = JOBS_PER_WORKER + 1;
+
 let spawner: SpawnWorker | undefined;
 
 /**

@@ -228,6 +228,7 @@ export class PosixStorage implements Storage {
     const absolute = this.resolve(path);
     const atomic = options.atomic ?? true;
     const sync = options.sync ?? true;
+    const syncPath = options.syncPath ?? sync;
     const mode = options.mode ?? this.fileMode;
     const owner = resolveOwner(options.user, options.group, absolute);
     const writeName = atomic ? `${absolute}${TEMP_MARK}${process.pid}.${randomBytes(4).toString('hex')}` : absolute;
@@ -256,7 +257,7 @@ export class PosixStorage implements Storage {
       }
       throw error;
     }
-    if (sync) await this.syncDirectory(dirname(absolute));
+    if (syncPath) await this.syncDirectory(dirname(absolute));
   }
 
   private async openWrite(
@@ -273,7 +274,7 @@ export class PosixStorage implements Storage {
     } catch (error) {
       if (!isMissing(error) || options.createPath === false) throw storageError(error, 'openWrite', absolute);
     }
-    await this.createTree(dirname(absolute), options.pathMode ?? this.pathMode, options.sync ?? true);
+    await this.createTree(dirname(absolute), options.pathMode ?? this.pathMode, options.syncPath ?? options.sync ?? true);
     try {
       return await open(writeName, flags, mode);
     } catch (error) {

@@ -1,0 +1,77 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { it } from 'vitest';
+
+import { pgkeepBin, TestStanza } from '../../test/harness/stanza.js';
+import { HEADER, measure, row, type Measurement } from './measure.js';
+
+/**
+ * Backup benchmark (issue 4): full backups with lz4 and gz at process-max 1 and 2, and an
+ * incremental after ~1% of the data changed, pgkeep and pgbackrest side by side on the same
+ * cluster (pgbench, scale BENCH_SCALE, default 100: about 1.5 GB). Each case is a whole process
+ * under /usr/bin/time: wall, CPU (children included) and the peak memory of the largest process.
+ * Memory flatness: the same pgkeep backup of a cluster a tenth of the size.
+ */
+const SCALE = Number(process.env.BENCH_SCALE ?? 100);
+const RESULTS = join(import.meta.dirname, '..', '..', 'test-results');
+
+it(`backup: pgkeep and pgbackrest on pgbench scale ${SCALE}`, async () => {
+  const stanza = await TestStanza.create({ global: { 'compress-type': 'lz4', 'archive-timeout': 300 } });
+  const lines: string[] = [HEADER];
+  const results: Record<string, { pgkeep: Measurement; pgbackrest?: Measurement }> = {};
+  const record = (name: string, ours: Measurement, theirs?: Measurement) => {
+    results[name] = { pgkeep: ours, ...(theirs === undefined ? {} : { pgbackrest: theirs }) };
+    lines.push(row(name, ours, theirs));
+    console.log(lines.at(-1));
+  };
+  try {
+    await stanza.cluster.pgbench(['-i', '-s', String(SCALE), '-q']);
+    await stanza.cluster.query('CHECKPOINT');
+    await stanza.pgkeep(['stanza-create']);
+    const size = String(await stanza.cluster.value('SELECT pg_size_pretty(pg_database_size(current_database()))'));
+    console.log(`cluster: pgbench scale ${SCALE}, ${size}`);
+    await stanza.pgkeep(['--type=full', 'backup']); // page cache warm for both tools
+    console.log(HEADER);
+
+    const common = [`--config=${stanza.configPath}`, '--stanza=main'];
+    const both = async (name: string, args: string[]) => {
+      const ours = await measure(pgkeepBin(), [...common, ...args, '--no-expire-auto', 'backup'], stanza.root);
+      const theirs = await measure('pgbackrest', [...common, ...args, '--no-expire-auto', 'backup'], stanza.root);
+      record(name, ours, theirs);
+    };
+    for (const compress of ['lz4', 'gz']) {
+      for (const processMax of [1, 2]) await both(`full ${compress} process-max ${processMax}`, ['--type=full', `--compress-type=${compress}`, `--process-max=${processMax}`]);
+    }
+
+    // ~1% of the data changes: a contiguous 1% of the accounts (pgbench's biggest table)
+    const change = Math.floor(SCALE * 1000);
+    for (const tool of ['pgkeep', 'pgbackrest'] as const) {
+      const fullArgs = [...common, '--type=full', '--compress-type=lz4', '--process-max=2', '--no-expire-auto', 'backup'];
+      await (tool === 'pgkeep' ? measure(pgkeepBin(), fullArgs, stanza.root) : measure('pgbackrest', fullArgs, stanza.root));
+      await stanza.cluster.query(`UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= ${change}`);
+      await stanza.cluster.query('CHECKPOINT');
+      const incrArgs = [...common, '--type=incr', '--process-max=2', '--no-expire-auto', 'backup'];
+      const measured = tool === 'pgkeep' ? await measure(pgkeepBin(), incrArgs, stanza.root) : await measure('pgbackrest', incrArgs, stanza.root);
+      results[`incr after 1% change (${tool})`] = { pgkeep: measured };
+    }
+    record('incr lz4 process-max 2 after 1%', results['incr after 1% change (pgkeep)']!.pgkeep, results['incr after 1% change (pgbackrest)']!.pgkeep);
+  } finally {
+    await stanza.destroy();
+  }
+
+  // Memory stays flat as the database grows: the same backup of a cluster a tenth of the size.
+  const small = await TestStanza.create({ global: { 'compress-type': 'lz4' } });
+  try {
+    await small.cluster.pgbench(['-i', '-s', String(Math.max(1, Math.floor(SCALE / 10))), '-q']);
+    await small.pgkeep(['stanza-create']);
+    const ours = await measure(pgkeepBin(), [`--config=${small.configPath}`, '--stanza=main', '--type=full', '--process-max=2', 'backup'], small.root);
+    record(`full lz4 process-max 2, scale ${Math.max(1, Math.floor(SCALE / 10))}`, ours);
+  } finally {
+    await small.destroy();
+  }
+
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(join(RESULTS, 'bench-backup.json'), JSON.stringify({ scale: SCALE, results }, null, 2));
+  console.log(`\n${lines.join('\n')}`);
+});
