@@ -93,6 +93,8 @@ export const errorTable = {
   ArchiveCorrupt: { code: 139, description: 'an archived WAL file is damaged' },
   // job pool (engine/exec): 160-164
   WorkerExit: { code: 160, description: 'a worker process ended unexpectedly' },
+  // verify (engine/command/verify): 185-189
+  VerifyInvalid: { code: 185, description: 'the repository failed verification' },
 } as const satisfies Record<string, { code: number; description: string }>;
 
 export type ErrorName = keyof typeof errorTable;

@@ -16,8 +16,7 @@ import { tempDir } from '../../harness/temp-dir.js';
  * missing and a flipped WAL segment) gets every fault found by pgkeep, with the same counts as
  * pgbackrest where pgbackrest looks, plus the missing WAL range pgbackrest 2.45 does not report.
  *
- * Each case names who archives the WAL and who takes the backups; a case with pgkeep's own
- * backups is one more line in `cases` once `pgkeep backup` exists.
+ * Each case names who archives the WAL and who takes the backups.
  */
 interface Case {
   readonly name: string;
@@ -28,6 +27,7 @@ interface Case {
 const cases: Case[] = [
   { name: 'written by pgbackrest', archiver: 'pgbackrest', backupTool: 'pgbackrest' },
   { name: 'with WAL archived by pgkeep and backups by pgbackrest', archiver: 'pgkeep', backupTool: 'pgbackrest' },
+  { name: 'written by pgkeep', archiver: 'pgkeep', backupTool: 'pgkeep' },
 ];
 
 const EXIT_VERIFY_INVALID = 185;
@@ -78,8 +78,12 @@ describe.each(cases)('pgkeep verify on a repository $name', ({ archiver, backupT
     [full, incr] = [manifest(labels[0]!), manifest(labels[1]!)];
     segments = [];
     const archive = join(stanza.repoPath, 'archive', 'main', '15-1');
-    for (const dir of readdirSync(archive).filter((name) => /^[0-9A-F]{16}$/.test(name)).sort()) {
-      for (const file of readdirSync(join(archive, dir)).filter((name) => /^[0-9A-F]{24}-[0-9a-f]{40}/.test(name)).sort())
+    for (const dir of readdirSync(archive)
+      .filter((name) => /^[0-9A-F]{16}$/.test(name))
+      .sort()) {
+      for (const file of readdirSync(join(archive, dir))
+        .filter((name) => /^[0-9A-F]{24}-[0-9a-f]{40}/.test(name))
+        .sort())
         segments.push({ name: file.slice(0, 24), file: join(archive, dir, file) });
     }
 
@@ -110,9 +114,7 @@ describe.each(cases)('pgkeep verify on a repository $name', ({ archiver, backupT
   });
   afterAll(async () => stanza?.destroy());
 
-  const onDamaged = ['--repo1-path=' + '<damaged>'];
   const damaged = (args: string[]) => [...args, `--repo1-path=${damagedRepo}`];
-  void onDamaged;
 
   it('finds a sound repository valid, with the same text as pgbackrest verify, with and without --verbose', async () => {
     for (const verbose of [[], ['--verbose']]) {
@@ -151,7 +153,9 @@ describe.each(cases)('pgkeep verify on a repository $name', ({ archiver, backupT
     // The incremental backup references the same three files
     const incrReport = report.backups.find((backup) => backup.label === incr.backup.label)!;
     expect(incrReport.status).toBe('invalid');
-    expect(incrReport.invalidFiles.map((file) => file.name).sort()).toEqual([faults.flipped, faults.truncated, faults.removed].sort());
+    expect(incrReport.invalidFiles.map((file) => file.name).sort()).toEqual(
+      [faults.flipped, faults.truncated, faults.removed].sort(),
+    );
 
     const archive = report.archives[0]!;
     expect(archive.missingRanges).toEqual([{ timeline: 1, start: faults.gap, stop: faults.gap, segments: 1 }]);

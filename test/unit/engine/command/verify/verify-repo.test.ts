@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import { symlinkSync } from 'node:fs';
+
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { verifyRepo, type VerifyOptions } from '../../../../../engine/command/verify/verify-repo.js';
@@ -632,8 +635,8 @@ describe('verifyRepo in unusual cases', () => {
     const { handler } = await import('../../../../../engine/command/verify/verify-file.js');
     const expiring: VerifyOptions['workers'] = {
       spawn: inProcessWorker({
-        'verify-file': ((job: { path: string }, context: never) => {
-          if (job.path.endsWith(paths[0]!)) repo.remove(paths[0]!);
+        'verify-file': ((job: { files: { path: string }[] }, context: never) => {
+          if (job.files.some((file) => file.path.endsWith(paths[0]!))) repo.remove(paths[0]!);
           return handler(job as never, context);
         }) as never,
       }),
@@ -717,5 +720,127 @@ describe('verifyRepo and names that are not segments for the segment size', () =
     const report = await verifyRepo(repo.repo, options());
     expect(report.archives[0]).toMatchObject({ walChecked: 3, walValid: 3 });
     expect(report.archives[0]!.ranges).toEqual([{ timeline: 1, start: segmentName(1, 1), stop: segmentName(1, 2) }]);
+  });
+});
+
+describe('verifyRepo reads large files as streams and small ones in one call', () => {
+  // Incompressible: what is stored is as large as the content
+  const random = (size: number) => randomBytes(size);
+
+  it('streams files larger than 1 MiB, finding a flip there too, and reads gz-compressed WAL headers', async () => {
+    const repo = await fakeRepo();
+    for (let segment = 1; segment <= 3; segment++) await repo.pushWal(segmentName(1, segment), { compressType: 'gz' });
+    const manifest = await repo.addBackup({
+      label: FULL,
+      archiveStart: segmentName(1, 2),
+      archiveStop: segmentName(1, 2),
+      files: [
+        { name: 'pg_data/base/1/big', content: random(3 * SEGMENT_SIZE) },
+        { name: 'pg_data/base/1/big2', content: random(2 * SEGMENT_SIZE + 1) },
+      ],
+    });
+    const clean = await verifyRepo(repo.repo, options());
+    expect(clean.status).toBe('ok');
+    expect(clean.archives[0]!.segmentSize).toBe(SEGMENT_SIZE);
+    repo.flip(backupFilePath(manifest, 'pg_data/base/1/big'));
+    const report = await verifyRepo(repo.repo, options());
+    expect(backup(report, FULL).invalidFiles).toEqual([
+      expect.objectContaining({ name: 'pg_data/base/1/big', reason: 'checksumInvalid' }),
+    ]);
+  });
+
+  it('streams large files without compression, in bundles and block-incremental ones', async () => {
+    const repo = await fakeRepo();
+    const plain = await repo.addBackup({
+      label: FULL,
+      compressType: 'none',
+      files: [{ name: 'pg_data/base/1/big', content: random(2 * SEGMENT_SIZE) }],
+    });
+    await repo.addBackup({
+      label: DIFF,
+      type: 'full',
+      bundle: true,
+      files: [{ name: 'pg_data/PG_VERSION' }, { name: 'pg_data/base/1/big', content: random(SEGMENT_SIZE + 100) }],
+    });
+    const pgbi = await repo.addBackup({
+      label: INCR,
+      type: 'full',
+      files: [{ name: 'pg_data/base/1/big', content: random(3 * SEGMENT_SIZE) }],
+    });
+    const file = pgbi.files.get('pg_data/base/1/big')!;
+    const stored = repo.read(backupFilePath(pgbi, file.name));
+    Object.assign(file, { blockIncrSize: 8192 * 16, blockIncrMapSize: 10 });
+    repo.write(backupFilePath(pgbi, file.name), stored);
+    const { saveManifestFile } = await import('../../../../../engine/repo/manifest/manifest.js');
+    await saveManifestFile(repo.storage, `backup/main/${INCR}/backup.manifest`, pgbi);
+    expect((await verifyRepo(repo.repo, options())).backups.map((item) => [item.label, item.status, item.filesValid])).toEqual([
+      [FULL, 'valid', 1],
+      [INCR, 'valid', 1],
+      [DIFF, 'valid', 2],
+    ]);
+    // A large file without compression that cannot be opened: other
+    const path = backupFilePath(plain, 'pg_data/base/1/big');
+    repo.remove(path);
+    symlinkSync(repo.path(path), repo.path(path));
+    expect(backup(await verifyRepo(repo.repo, options()), FULL).invalidFiles).toEqual([
+      expect.objectContaining({ reason: 'other' }),
+    ]);
+  });
+
+  it('streams a small file that grew larger than the manifest says', async () => {
+    const repo = await fakeRepo();
+    const manifest = await repo.addBackup({ label: FULL, files: [{ name: 'pg_data/PG_VERSION' }] });
+    const path = backupFilePath(manifest, 'pg_data/PG_VERSION');
+    repo.write(path, Buffer.concat([repo.read(path), Buffer.alloc(2 * SEGMENT_SIZE)]));
+    const report = await verifyRepo(repo.repo, options());
+    expect(backup(report, FULL).invalidFiles).toEqual([expect.objectContaining({ reason: 'checksumInvalid' })]);
+  });
+
+  it.each(['lz4', 'gz'] as const)('reports %s files under a path that is not a directory as missing', async (compressType) => {
+    const repo = await fakeRepo();
+    const manifest = await repo.addBackup({ label: FULL, compressType, files: [{ name: 'pg_data/base/1/1259' }] });
+    const path = backupFilePath(manifest, 'pg_data/base/1/1259');
+    const dir = path.slice(0, path.lastIndexOf('/'));
+    repo.remove(dir);
+    repo.write(dir, 'a file where the directory was');
+    const report = await verifyRepo(repo.repo, options());
+    expect(backup(report, FULL).invalidFiles).toEqual([expect.objectContaining({ reason: 'missing' })]);
+  });
+
+  it.each(['lz4', 'gz'] as const)('reports %s files that cannot be opened (a link to itself) as other', async (compressType) => {
+    const repo = await fakeRepo();
+    const manifest = await repo.addBackup({ label: FULL, compressType, files: [{ name: 'pg_data/base/1/1259' }] });
+    const path = backupFilePath(manifest, 'pg_data/base/1/1259');
+    repo.remove(path);
+    symlinkSync(repo.path(path), repo.path(path));
+    const report = await verifyRepo(repo.repo, options());
+    expect(backup(report, FULL).invalidFiles).toEqual([
+      expect.objectContaining({ reason: 'other', detail: expect.stringMatching(/ELOOP|too many/i) }),
+    ]);
+  });
+
+  it('reports a gz file that is a directory as other (neither read works)', async () => {
+    const repo = await fakeRepo();
+    const manifest = await repo.addBackup({ label: FULL, compressType: 'gz', files: [{ name: 'pg_data/base/1/1259' }] });
+    const path = backupFilePath(manifest, 'pg_data/base/1/1259');
+    repo.remove(path);
+    await repo.storage.pathCreate(path);
+    const report = await verifyRepo(repo.repo, options());
+    expect(backup(report, FULL).invalidFiles).toEqual([
+      expect.objectContaining({ reason: 'other', detail: expect.stringContaining('is a directory') }),
+    ]);
+  });
+
+  it('reports a large lz4 file that cannot be decompressed by its rck, like pgBackRest', async () => {
+    const repo = await fakeRepo();
+    const manifest = await repo.addBackup({
+      label: FULL,
+      files: [{ name: 'pg_data/base/1/big', content: random(3 * SEGMENT_SIZE) }],
+    });
+    const path = backupFilePath(manifest, 'pg_data/base/1/big');
+    // Damage the frame header: nothing decodes, the stored bytes are still measured
+    repo.flip(path, 4);
+    const report = await verifyRepo(repo.repo, options());
+    expect(backup(report, FULL).invalidFiles).toEqual([expect.objectContaining({ reason: 'checksumInvalid' })]);
   });
 });

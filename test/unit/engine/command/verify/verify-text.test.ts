@@ -83,3 +83,15 @@ describe('summary', () => {
     expect(summary(report)).toBe('2 repository problems, WAL of 1 archive id invalid or incomplete, 1 backup of 2 invalid');
   });
 });
+
+describe('renderVerifyText without info files', () => {
+  it('prints only the problems when there is nothing else, as pgbackrest 2.45 does for a stanza never created', () => {
+    const report = damagedReport();
+    report.archives.length = 0;
+    report.backups.length = 0;
+    report.problems.push('No usable backup.info file', 'No usable archive.info file');
+    expect(renderVerifyText(report, true)).toBe(
+      'stanza: main\nstatus: error\n  No usable backup.info file\n  No usable archive.info file',
+    );
+  });
+});
