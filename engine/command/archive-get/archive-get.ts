@@ -1,7 +1,8 @@
 import { EXIT_NOT_FOUND } from '../../error/error-table.js';
-import { PgkeepError } from '../../error/pgkeep-error.js';
+import { PgkeepError, toPgkeepError } from '../../error/pgkeep-error.js';
 import { log } from '../../log/logger.js';
 import { readPgControl } from '../../postgres/pg-control.js';
+import { isSegmentName } from '../../postgres/wal.js';
 import type { CommandContext } from '../command.js';
 import { stanzaRepo } from '../common/stanza-repo.js';
 import { repoIndexes } from '../common/storages.js';
@@ -11,7 +12,8 @@ import { copyWalFile, findWalFile } from './get-file.js';
 /**
  * `pgkeep archive-get <wal name> <destination>`: PostgreSQL's restore_command. Exit 0 with the
  * file in place, 1 when no repository has it (PostgreSQL then ends recovery, or waits on a
- * standby), another code on errors.
+ * standby), another code on errors. With archive-async, segments come from the prefetch queue
+ * (get-async.ts).
  */
 export async function run({ config }: CommandContext): Promise<number> {
   const name = config.params[0];
@@ -20,6 +22,9 @@ export async function run({ config }: CommandContext): Promise<number> {
       hint: `use restore_command = 'pgkeep --stanza=<name> archive-get %f "%p"'`,
     });
   const destination = walPathParam(config, 1, 'destination of the WAL file');
+  // Asynchronous get prefetches segments only; history files are always fetched here.
+  if (config.boolean('archive-async') && isSegmentName(name))
+    return await (await import('./get-async.js')).getAsync(config, name, destination);
   const control = await readPgControl(config.string('pg-path', 1));
   const pg = { systemId: control.systemId, version: control.version.version };
 
@@ -33,9 +38,8 @@ export async function run({ config }: CommandContext): Promise<number> {
       return 0;
     } catch (error) {
       // Another repository may still have a good copy.
-      if (!(error instanceof PgkeepError)) throw error;
-      log.warn(`repo${index}: ${error.text}`);
-      lastError = error;
+      lastError = toPgkeepError(error);
+      log.warn(`repo${index}: ${lastError.text}`);
     }
   }
   if (lastError !== undefined) throw lastError;

@@ -1,46 +1,35 @@
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 
-import type { CompressType } from '../../filter/compress-type.js';
-import { isWritableCompressType } from '../../filter/compress-type.js';
-import { PgkeepError } from '../../error/pgkeep-error.js';
 import { log } from '../../log/logger.js';
-import { readPgControl } from '../../postgres/pg-control.js';
 import { checkNotStopped } from '../../repo/lock/lock.js';
 import type { CommandContext } from '../command.js';
-import { stanzaRepo } from '../common/stanza-repo.js';
-import { repoIndexes } from '../common/storages.js';
 import { walPathParam } from '../common/wal-path.js';
-import { pushWalFile } from './push-file.js';
+import { checkWalName } from './push-file.js';
+import { pushOptions, pushPlan, pushToRepos } from './push-repos.js';
+import { dropWarning, queueExceeded, readyList } from './ready-list.js';
 
-/** `pgkeep archive-push <wal path>`: PostgreSQL's archive_command. */
+/**
+ * `pgkeep archive-push <wal path>`: PostgreSQL's archive_command. With archive-async the file is
+ * pushed by a background process (push-async.ts, push-queue.ts); otherwise here.
+ */
 export async function run({ config }: CommandContext): Promise<number> {
   const walPath = walPathParam(config, 0, 'WAL file to push');
   const stanza = config.string('stanza');
   await checkNotStopped(config.string('lock-path'), stanza);
+  const name = basename(walPath);
+  checkWalName(name);
 
-  const compressType = config.string('compress-type') as CompressType;
-  if (!isWritableCompressType(compressType))
-    throw new PgkeepError('FeatureNotSupported', `compress-type=${compressType} is not supported`);
-  const pgPath = config.stringOr('pg-path', 1);
-  const control = pgPath === undefined ? undefined : await readPgControl(pgPath);
+  if (config.boolean('archive-async')) return await (await import('./push-async.js')).pushAsync(config, walPath);
 
-  const failures: PgkeepError[] = [];
-  for (const index of repoIndexes(config)) {
-    try {
-      const outcome = await pushWalFile(walPath, stanzaRepo(config, index, stanza), {
-        compressType,
-        compressLevel: config.numberOr('compress-level'),
-        headerCheck: config.boolean('archive-header-check'),
-        pg: control === undefined ? undefined : { systemId: control.systemId, version: control.version.version },
-      });
-      if (outcome === 'pushed') log.info(`pushed WAL file '${basename(walPath)}' to the archive on repo${index}`);
-    } catch (error) {
-      // Every repository gets the file it can take; the command still fails so PostgreSQL retries.
-      if (!(error instanceof PgkeepError) || repoIndexes(config).length === 1) throw error;
-      log.error(`repo${index}: ${error.text}`, error.code);
-      failures.push(error);
-    }
+  // Over archive-push-queue-max, the file is dropped (reported archived) rather than let pg_wal fill the disk.
+  const queueMax = config.numberOr('archive-push-queue-max');
+  if (queueMax !== undefined && (await queueExceeded(dirname(walPath), await readyList(dirname(walPath)), queueMax))) {
+    log.warn(dropWarning(name, queueMax));
+    return 0;
   }
-  if (failures.length > 0) throw failures[0]!;
+
+  const plan = await pushPlan(config, await pushOptions(config));
+  for (const warning of await pushToRepos(walPath, name, plan)) log.warn(warning);
+  log.info(`pushed WAL file '${name}' to the archive`);
   return 0;
 }

@@ -77,11 +77,15 @@ export const handler: JobHandler<BackupFileJob, BackupFileResult> = async (job, 
       const small = await copySmallFile(job, validator);
       if (small !== undefined) return small;
     }
-    const source = read(job.source, highWaterMark).pipe(new Observe((chunk) => validator?.update(chunk), context.progress));
-    // Directories are synced once by the backup command before it records the backup.
-    const written = await copyToRepo(source, (data) => storage.write(job.target, data, { mode: 0o640, syncPath: false }), {
-      compressType: job.compressType,
-      compressLevel: job.compressLevel,
+    // One large file streams at a time per worker (its buffers are most of a worker's memory); small
+    // files, read whole, go on beside it while it waits for the disk.
+    const written = await oneStreamAtATime(() => {
+      const source = read(job.source, highWaterMark).pipe(new Observe((chunk) => validator?.update(chunk), context.progress));
+      // Directories are synced once by the backup command before it records the backup.
+      return copyToRepo(source, (data) => storage.write(job.target, data, { mode: 0o640, syncPath: false }), {
+        compressType: job.compressType,
+        compressLevel: job.compressLevel,
+      });
     });
     let pageChecksum;
     if (validator !== undefined) {
@@ -96,6 +100,14 @@ export const handler: JobHandler<BackupFileJob, BackupFileResult> = async (job, 
     throw error;
   }
 };
+
+let streaming: Promise<unknown> = Promise.resolve();
+
+function oneStreamAtATime<T>(work: () => Promise<T>): Promise<T> {
+  const result = streaming.then(work, work);
+  streaming = result.catch(() => undefined);
+  return result;
+}
 
 /** Files up to this size are read whole: most files of a cluster are small, and streams cost per file. */
 const SMALL_FILE = 256 * 1024;

@@ -1,0 +1,176 @@
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
+
+import { PgkeepError, toPgkeepError } from '../../error/pgkeep-error.js';
+import type { JobHandler } from '../../exec/job.js';
+import { isCompressType, type CompressType } from '../../filter/compress-type.js';
+import { ExternalDecompressFilter, findProgram, type ExternalDecompressor } from '../../filter/external-decompress.js';
+import type { Filter } from '../../filter/filter.js';
+import type { FilterSpec } from '../../filter/filter-spec.js';
+import { runPipeline } from '../../filter/pipeline.js';
+import { PosixStorage, processUmask } from '../../storage/posix/posix-storage.js';
+import { storageError } from '../../storage/posix/storage-error.js';
+
+/** Reads of at least this size: fewer system calls, better throughput. */
+const MIN_BUFFER = 1024 * 1024;
+/** lz4 files from this size (as stored) are decompressed by the lz4 program when installed: liblz4 is faster than ours, and it runs beside this process. */
+const EXTERNAL_LZ4_MIN = 1024 * 1024;
+const lz4Program: ExternalDecompressor = { program: 'lz4', args: ['-d', '-c', '-q'], format: 'lz4', aptPackage: 'lz4' };
+let lz4Installed: boolean | undefined;
+
+/**
+ * SHA-1 of the first `size` bytes of a file, read in place with one reused buffer: delta restores
+ * hash thousands of files, where streams would cost more than the hashing.
+ */
+async function hashPrefix(path: string, size: number, bufferSize: number): Promise<string> {
+  const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch((error: unknown) => {
+    throw storageError(error, 'openRead', path);
+  });
+  const hash = createHash('sha1');
+  const buffer = Buffer.allocUnsafe(Math.min(bufferSize, Math.max(size, 1)));
+  let done = 0;
+  try {
+    // A file shorter than `size` now (it changed since it was listed) gives a checksum that does not match.
+    while (done < size) {
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - done), done);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      done += bytesRead;
+    }
+  } catch (error) {
+    throw storageError(error, 'read', path);
+  } finally {
+    await handle.close();
+  }
+  return hash.digest('hex');
+}
+
+/** The decompression stage of a repository file (none for compress type none). */
+function decompression(compressType: CompressType, file: string, storedSize: number): (Filter | FilterSpec)[] {
+  if (compressType === 'none') return [];
+  if (compressType === 'lz4' && storedSize >= EXTERNAL_LZ4_MIN && (lz4Installed ??= findProgram('lz4') !== undefined))
+    return [new ExternalDecompressFilter(lz4Program, file)];
+  return [{ type: 'decompress', compressType, file }];
+}
+
+/** A restore job, as the restore sends it to a worker: plain data. */
+export type RestoreFileJob =
+  /** Delta: the SHA-1 of the first `size` bytes of existing files (small ones batched in one job). */
+  | {
+      readonly kind: 'hash';
+      readonly files: readonly { readonly path: string; readonly size: number }[];
+      readonly bufferSize: number;
+    }
+  /** Fetch a file from the repository into its staging path, verified against the backup's size and SHA-1. */
+  | {
+      readonly kind: 'copy';
+      /** The file's manifest name, for messages. */
+      readonly name: string;
+      readonly repoPath: string;
+      readonly offset: number | null;
+      readonly limit: number | null;
+      /** Bytes of the file in the repository. */
+      readonly repoSize: number;
+      readonly compressType: string;
+      readonly stagePath: string;
+      readonly size: number;
+      readonly checksum: string;
+      readonly mode: number;
+      /** Owner ids to set (root only); undefined leaves them. */
+      readonly uid: number | undefined;
+      readonly gid: number | undefined;
+      readonly mtime: number;
+      readonly bufferSize: number;
+    };
+
+export type RestoreFileResult =
+  | { readonly kind: 'hash'; readonly checksums: readonly string[] }
+  | { readonly kind: 'copy'; readonly size: number; readonly checksum: string };
+
+/**
+ * The restore's file job. Copies stream in one pass: repository bytes are read in 1 MiB chunks,
+ * decompressed, counted and hashed on their way to the staging file, which gets its mode, owner
+ * and time (the restore syncs the files later, all at once); memory stays at a few buffers
+ * whatever the file size. A copy whose size or SHA-1 is not the backup's is removed and fails naming the repository
+ * file. Files are opened without following links (O_NOFOLLOW).
+ */
+export const handler: JobHandler<RestoreFileJob, RestoreFileResult> = async (job, context) => {
+  const highWaterMark = Math.max(job.bufferSize, MIN_BUFFER);
+  if (job.kind === 'hash') {
+    const checksums: string[] = [];
+    let done = 0;
+    for (const file of job.files) {
+      checksums.push(await hashPrefix(file.path, file.size, highWaterMark));
+      context.progress((done += file.size));
+    }
+    return { kind: 'hash', checksums };
+  }
+
+  const compressType = job.compressType;
+  if (!isCompressType(compressType)) throw new PgkeepError('Assert', `unknown compress type '${compressType}'`);
+  const repo = new PosixStorage({ basePath: '/', chunkSize: highWaterMark });
+  const source = await repo.read(job.repoPath, {
+    ...(job.offset === null ? {} : { offset: job.offset }),
+    ...(job.limit === null ? {} : { limit: job.limit }),
+  });
+  const hash = createHash('sha1');
+  let written = 0;
+  // Size and SHA-1 are taken in the sink: no stream stage per measurement for the many small files.
+  const sink = async (data: AsyncIterable<Buffer>) => {
+    const handle = await open(
+      job.stagePath,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+      job.mode,
+    ).catch((error: unknown) => {
+      throw storageError(error, 'openWrite', job.stagePath);
+    });
+    try {
+      for await (const chunk of data) {
+        hash.update(chunk);
+        let offset = 0;
+        while (offset < chunk.length) {
+          const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
+          offset += bytesWritten;
+        }
+        written += chunk.length;
+        context.progress(written);
+      }
+      if (job.uid !== undefined || job.gid !== undefined) await handle.chown(job.uid ?? -1, job.gid ?? -1);
+      // A new file has the mode less the umask: set it only when the umask took something away.
+      if ((job.mode & ~processUmask()) !== job.mode) await handle.chmod(job.mode);
+      await handle.utimes(job.mtime, job.mtime);
+      // Not synced here: the restore syncs every fetched file at the end, many at once, which is far faster.
+    } catch (error) {
+      throw error instanceof PgkeepError ? error : storageError(error, 'write', job.stagePath);
+    } finally {
+      await handle.close();
+    }
+  };
+  try {
+    await runPipeline(source!, decompression(compressType, job.repoPath, job.repoSize), sink);
+  } catch (caught) {
+    await unlink(job.stagePath).catch(() => undefined);
+    const error = toPgkeepError(caught);
+    // Our own write failed (space, permissions): say so as it is; anything else is the repository file's fault.
+    if (error.message.includes(job.stagePath)) throw error;
+    throw new PgkeepError(
+      error.errorName === 'Unhandled' ? 'FileRead' : error.errorName,
+      `unable to restore '${job.name}' from repository file '${job.repoPath}': ${error.message}`,
+      {
+        hint: 'the repository file is damaged or truncated: restore another backup set, or repair the repository from a copy',
+        cause: error,
+      },
+    );
+  }
+  const result = { size: written, checksum: hash.digest('hex') };
+  if (result.size !== job.size || result.checksum !== job.checksum) {
+    await unlink(job.stagePath).catch(() => undefined);
+    throw new PgkeepError(
+      'Checksum',
+      `error restoring '${job.name}': repository file '${job.repoPath}' gives ${result.size} bytes with checksum ${result.checksum}, but the backup recorded ${job.size} bytes with checksum ${job.checksum}`,
+      { hint: 'the repository file is damaged or truncated: restore another backup set, or repair the repository from a copy' },
+    );
+  }
+  return { kind: 'copy', size: result.size, checksum: result.checksum };
+};
