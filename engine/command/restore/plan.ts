@@ -208,6 +208,7 @@ export async function planRestore(request: RestoreRequest, options: PlanOptions)
       };
     });
     space = spaceNeeded(targets, files, inspection.states);
+    // (A file system too small needs a mount: test/integration/restore/errors.test.ts restores onto a small tmpfs.)
     for (const entry of space) {
       if (!entry.enough) {
         problems.push(
@@ -365,6 +366,7 @@ async function planWal(
 /** The WAL segment size of the backup's cluster, from its pg_control in the repository. */
 async function walSegmentSize(selected: SelectedBackup, manifest: Manifest): Promise<{ value: number; warning?: string }> {
   const file = manifest.files.get(PG_CONTROL_NAME);
+  // An online backup always has pg_control (pgBackRest fails a backup without it); kept for a damaged manifest.
   if (file === undefined)
     return { value: PG_WAL_SEGMENT_SIZE_DEFAULT, warning: 'the backup has no pg_control: 16 MiB WAL segments assumed' };
   const repo = repoFile(manifest, file, selected.repo.storage.resolve(backupStanzaPath(selected.repo.stanza)));
@@ -519,6 +521,7 @@ function ownerResolver(
     return () => null;
   }
   const base = dataDirectoryOwner(pgPath);
+  // As root: the manifest's name when this host has it, else the data directory's owner (tested as root only).
   return (owner, kind) => {
     if (owner !== false && (kind === 'user' ? userId(owner) : groupId(owner)) !== undefined) return owner;
     return kind === 'user' ? base.user : base.group;

@@ -290,7 +290,8 @@ export class WalSegmentScanner {
     if (main === undefined) return;
     if (rmid === RM_XACT_ID) {
       const op = info & XLOG_XACT_OPMASK;
-      const ends = op === XLOG_XACT_COMMIT || op === XLOG_XACT_ABORT || op === XLOG_XACT_COMMIT_PREPARED || op === XLOG_XACT_ABORT_PREPARED;
+      const ends =
+        op === XLOG_XACT_COMMIT || op === XLOG_XACT_ABORT || op === XLOG_XACT_COMMIT_PREPARED || op === XLOG_XACT_ABORT_PREPARED;
       if (ends && main.length >= 8) {
         this.events.transaction?.({
           lsn: record.lsn,

@@ -31,7 +31,7 @@ export async function emptyCluster(): Promise<PgCluster> {
  * archiving off (it must not push a new timeline into the test's archive), and waits until
  * recovery has ended (or paused at its target).
  */
-export async function startRestored(cluster: PgCluster, options: { paused?: boolean } = {}): Promise<void> {
+export async function startRestored(cluster: PgCluster, options: { paused?: boolean; standby?: boolean } = {}): Promise<void> {
   cluster.configure({
     port: cluster.port,
     unix_socket_directories: `'${cluster.socketDir}'`,
@@ -47,11 +47,13 @@ export async function startRestored(cluster: PgCluster, options: { paused?: bool
       .catch(() => undefined);
     if (state !== undefined) {
       const row = state[0]!;
-      if (options.paused ? row.paused === 'paused' : !row.recovery) return;
+      if (options.standby ? row.recovery : options.paused ? row.paused === 'paused' : !row.recovery) return;
     }
     await sleep(100);
   }
-  throw new Error(`restored cluster in ${cluster.dataDir} did not finish recovery: see ${cluster.logFile}\n${readFileSync(cluster.logFile, 'utf8')}`);
+  throw new Error(
+    `restored cluster in ${cluster.dataDir} did not finish recovery: see ${cluster.logFile}\n${readFileSync(cluster.logFile, 'utf8')}`,
+  );
 }
 
 /** Parses `restore --dry-run --output=json`. */

@@ -1,4 +1,4 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -24,7 +24,8 @@ describe('point-in-time restore of pgbackrest backups', () => {
   let segmentA: string;
   const clusters: PgCluster[] = [];
 
-  const rows = async (cluster: PgCluster) => (await cluster.query<{ id: number }>('SELECT id FROM t ORDER BY id')).map((row) => row.id);
+  const rows = async (cluster: PgCluster) =>
+    (await cluster.query<{ id: number }>('SELECT id FROM t ORDER BY id')).map((row) => row.id);
   const restore = async (args: string[], options: { paused?: boolean } = {}) => {
     const target = await emptyCluster();
     clusters.push(target);
@@ -38,12 +39,14 @@ describe('point-in-time restore of pgbackrest backups', () => {
     await stanza.pgbackrest(['stanza-create']);
     await stanza.cluster.query('CREATE TABLE t (id int PRIMARY KEY, note text)');
     await stanza.pgbackrest(['backup', '--type=full']);
-    xidA = String(await stanza.cluster.value("WITH a AS (INSERT INTO t VALUES (1, 'a') RETURNING 1) SELECT txid_current()::text FROM a"));
+    xidA = String(
+      await stanza.cluster.value("WITH a AS (INSERT INTO t VALUES (1, 'a') RETURNING 1) SELECT txid_current()::text FROM a"),
+    );
     await stanza.cluster.query("SELECT pg_create_restore_point('after-a')");
     lsnA = String(await stanza.cluster.value('SELECT pg_current_wal_lsn()::text'));
     segmentA = await switchAndArchive(stanza);
     await sleep(1200);
-    time = String(await stanza.cluster.value("SELECT clock_timestamp()::timestamptz(6)::text"));
+    time = String(await stanza.cluster.value('SELECT clock_timestamp()::timestamptz(6)::text'));
     await sleep(1200);
     await stanza.pgbackrest(['backup', '--type=incr']);
     await stanza.cluster.query("INSERT INTO t VALUES (2, 'b')");
@@ -59,7 +62,16 @@ describe('point-in-time restore of pgbackrest backups', () => {
   it('to a time: the newest backup that ended before it, and only the rows committed before it', async () => {
     const target = await emptyCluster();
     clusters.push(target);
-    const plan = planOf(await stanza.pgkeep(['restore', `--pg1-path=${target.dataDir}`, '--type=time', `--target=${time}`, '--dry-run', '--output=json']));
+    const plan = planOf(
+      await stanza.pgkeep([
+        'restore',
+        `--pg1-path=${target.dataDir}`,
+        '--type=time',
+        `--target=${time}`,
+        '--dry-run',
+        '--output=json',
+      ]),
+    );
     expect(plan.backup).toMatchObject({ label: full, selectedBy: 'target' });
     expect(plan.wal!.target.status).toBe('reachable');
     expect(plan.recovery.settings).toContainEqual({ key: 'recovery_target_time', value: time });
@@ -71,7 +83,12 @@ describe('point-in-time restore of pgbackrest backups', () => {
   it('to a restore point: found in the WAL, which picks the older backup', async () => {
     const target = await restore(['--type=name', '--target=after-a', '--target-action=promote']);
     expect(await rows(target)).toEqual([1]);
-    const plan = planOf(await stanza.pgkeep(['restore', '--pg1-path=/nonexistent/x', '--type=name', '--target=after-a', '--dry-run', '--output=json'], { check: false }));
+    const plan = planOf(
+      await stanza.pgkeep(
+        ['restore', '--pg1-path=/nonexistent/x', '--type=name', '--target=after-a', '--dry-run', '--output=json'],
+        { check: false },
+      ),
+    );
     expect(plan.backup!.label).toBe(full);
     expect(plan.wal!.target).toMatchObject({ status: 'reachable' });
   });
@@ -95,6 +112,18 @@ describe('point-in-time restore of pgbackrest backups', () => {
     const target = await restore([`--set=${full}`, '--type=immediate', '--target-action=promote']);
     expect(await rows(target)).toEqual([]);
     expect(incr).toMatch(/I$/);
+  });
+
+  it('as a standby: standby.signal, and it follows the archive', async () => {
+    const target = await emptyCluster();
+    clusters.push(target);
+    await stanza.pgkeep(['restore', `--pg1-path=${target.dataDir}`, '--type=standby']);
+    expect(existsSync(join(target.dataDir, 'standby.signal'))).toBe(true);
+    expect(existsSync(join(target.dataDir, 'recovery.signal'))).toBe(false);
+    await startRestored(target, { standby: true });
+    for (let attempt = 0; attempt < 100 && (await rows(target)).length < 2; attempt++) await sleep(200);
+    expect(await rows(target)).toEqual([1, 2]);
+    expect(await target.value('SELECT pg_is_in_recovery()')).toBe(true);
   });
 
   describe('refuses a target the backups and the archive cannot reach, writing nothing', () => {
@@ -123,7 +152,7 @@ describe('point-in-time restore of pgbackrest backups', () => {
     it('a time after the last transaction in the archive', async () => {
       const result = await refused(['--type=time', '--target=2099-01-01 00:00:00+00']);
       expect(result.code).toBe(131);
-      expect(result.stderr).toContain('is not before the last transaction in the archive, committed at');
+      expect(result.stderr).toContain('is not before the last transaction in the archive, ended at');
       expect(result.stderr).toMatch(/recoverable times are after .* and before/);
     });
 
