@@ -9,12 +9,13 @@ import { TestStanza } from '../../harness/stanza.js';
 import { emptyCluster, planOf, snapshot, startRestored, switchAndArchive } from './helpers.js';
 
 /**
- * Point-in-time recovery from backups taken by the real pgbackrest 2.45: transaction A, then the
+ * Point-in-time recovery from backups taken by the real pgbackrest 2.45, and by pgkeep (WAL
+ * archived by the same tool): transaction A, then the
  * targets (a time, a restore point, A's xid, an lsn), then transaction B. Every target gives A's row
  * and not B's, whichever backup the restore has to choose; targets the backups and the archive
  * cannot reach are refused before anything is written, saying what is recoverable.
  */
-describe('point-in-time restore of pgbackrest backups', () => {
+describe.each(['pgbackrest', 'pgkeep'] as const)('point-in-time restore of %s backups', (tool) => {
   let stanza: TestStanza;
   let full: string;
   let incr: string;
@@ -35,10 +36,11 @@ describe('point-in-time restore of pgbackrest backups', () => {
   };
 
   beforeAll(async () => {
-    stanza = await TestStanza.create({ archiver: 'pgbackrest' });
-    await stanza.pgbackrest(['stanza-create']);
+    stanza = await TestStanza.create({ archiver: tool });
+    const backupTool = (args: string[]) => (tool === 'pgkeep' ? stanza.pgkeep(args) : stanza.pgbackrest(args));
+    await backupTool(['stanza-create']);
     await stanza.cluster.query('CREATE TABLE t (id int PRIMARY KEY, note text)');
-    await stanza.pgbackrest(['backup', '--type=full']);
+    await backupTool(['backup', '--type=full']);
     xidA = String(
       await stanza.cluster.value("WITH a AS (INSERT INTO t VALUES (1, 'a') RETURNING 1) SELECT txid_current()::text FROM a"),
     );
@@ -48,7 +50,7 @@ describe('point-in-time restore of pgbackrest backups', () => {
     await sleep(1200);
     time = String(await stanza.cluster.value('SELECT clock_timestamp()::timestamptz(6)::text'));
     await sleep(1200);
-    await stanza.pgbackrest(['backup', '--type=incr']);
+    await backupTool(['backup', '--type=incr']);
     await stanza.cluster.query("INSERT INTO t VALUES (2, 'b')");
     await switchAndArchive(stanza);
     const info = JSON.parse((await stanza.pgbackrest(['--output=json', 'info'])).stdout) as { backup: { label: string }[] }[];
