@@ -126,16 +126,29 @@ export const handler: JobHandler<RestoreFileJob, RestoreFileResult> = async (job
       throw storageError(error, 'openWrite', job.stagePath);
     });
     try {
+      // Decompressed data arrives in pipe-sized pieces (64 KiB from the lz4 program): gather them
+      // into writes of a buffer's size, one system call per MiB instead of sixteen.
+      const gather = Buffer.allocUnsafe(highWaterMark);
+      let gathered = 0;
+      const flush = async () => {
+        let offset = 0;
+        while (offset < gathered) offset += (await handle.write(gather, offset, gathered - offset)).bytesWritten;
+        gathered = 0;
+      };
       for await (const chunk of data) {
         hash.update(chunk);
-        let offset = 0;
-        while (offset < chunk.length) {
-          const { bytesWritten } = await handle.write(chunk, offset, chunk.length - offset);
-          offset += bytesWritten;
+        if (gathered + chunk.length > gather.length) await flush();
+        if (chunk.length >= gather.length) {
+          let offset = 0;
+          while (offset < chunk.length) offset += (await handle.write(chunk, offset, chunk.length - offset)).bytesWritten;
+        } else {
+          chunk.copy(gather, gathered);
+          gathered += chunk.length;
         }
         written += chunk.length;
         context.progress(written);
       }
+      await flush();
       if (job.uid !== undefined || job.gid !== undefined) await handle.chown(job.uid ?? -1, job.gid ?? -1);
       // A new file has the mode less the umask: set it only when the umask took something away.
       if ((job.mode & ~processUmask()) !== job.mode) await handle.chmod(job.mode);
