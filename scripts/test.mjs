@@ -89,10 +89,10 @@ function hasTests(project) {
   return existsSync(dir) && readdirSync(dir, { recursive: true }).some((name) => String(name).endsWith('.test.ts'));
 }
 
-/** A suite that failed only because one of its tests failed is not counted twice. */
-function countSuitesWithFailedTests(json) {
+/** A test file that failed to load or in a hook fails without any failed test: count it once. */
+function countFilesFailedOutsideTests(json) {
   return (json.testResults ?? []).filter(
-    (suite) => suite.status === 'failed' && suite.assertionResults?.some((test) => test.status === 'failed'),
+    (file) => file.status === 'failed' && !file.assertionResults?.some((test) => test.status === 'failed'),
   ).length;
 }
 
