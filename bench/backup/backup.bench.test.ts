@@ -41,7 +41,12 @@ it(`backup: pgkeep and pgbackrest on pgbench scale ${SCALE}`, async () => {
       record(name, ours, theirs);
     };
     for (const compress of ['lz4', 'gz']) {
-      for (const processMax of [1, 2]) await both(`full ${compress} process-max ${processMax}`, ['--type=full', `--compress-type=${compress}`, `--process-max=${processMax}`]);
+      for (const processMax of [1, 2])
+        await both(`full ${compress} process-max ${processMax}`, [
+          '--type=full',
+          `--compress-type=${compress}`,
+          `--process-max=${processMax}`,
+        ]);
     }
 
     // ~1% of the data changes: a contiguous 1% of the accounts (pgbench's biggest table)
@@ -52,10 +57,17 @@ it(`backup: pgkeep and pgbackrest on pgbench scale ${SCALE}`, async () => {
       await stanza.cluster.query(`UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= ${change}`);
       await stanza.cluster.query('CHECKPOINT');
       const incrArgs = [...common, '--type=incr', '--process-max=2', '--no-expire-auto', 'backup'];
-      const measured = tool === 'pgkeep' ? await measure(pgkeepBin(), incrArgs, stanza.root) : await measure('pgbackrest', incrArgs, stanza.root);
+      const measured =
+        tool === 'pgkeep'
+          ? await measure(pgkeepBin(), incrArgs, stanza.root)
+          : await measure('pgbackrest', incrArgs, stanza.root);
       results[`incr after 1% change (${tool})`] = { pgkeep: measured };
     }
-    record('incr lz4 process-max 2 after 1%', results['incr after 1% change (pgkeep)']!.pgkeep, results['incr after 1% change (pgbackrest)']!.pgkeep);
+    record(
+      'incr lz4 process-max 2 after 1%',
+      results['incr after 1% change (pgkeep)']!.pgkeep,
+      results['incr after 1% change (pgbackrest)']!.pgkeep,
+    );
   } finally {
     await stanza.destroy();
   }
@@ -65,7 +77,11 @@ it(`backup: pgkeep and pgbackrest on pgbench scale ${SCALE}`, async () => {
   try {
     await small.cluster.pgbench(['-i', '-s', String(Math.max(1, Math.floor(SCALE / 10))), '-q']);
     await small.pgkeep(['stanza-create']);
-    const ours = await measure(pgkeepBin(), [`--config=${small.configPath}`, '--stanza=main', '--type=full', '--process-max=2', 'backup'], small.root);
+    const ours = await measure(
+      pgkeepBin(),
+      [`--config=${small.configPath}`, '--stanza=main', '--type=full', '--process-max=2', 'backup'],
+      small.root,
+    );
     record(`full lz4 process-max 2, scale ${Math.max(1, Math.floor(SCALE / 10))}`, ours);
   } finally {
     await small.destroy();

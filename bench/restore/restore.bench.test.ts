@@ -34,7 +34,11 @@ it(`restore: pgkeep and pgbackrest on pgbench scale ${SCALE}`, async () => {
     const common = [`--config=${stanza.configPath}`, '--stanza=main', '--process-max=2', '--type=none'];
     const both = async (name: string, args: string[]) => {
       const ours = await measure(pgkeepBin(), [...common, `--pg1-path=${targets.pgkeep}`, ...args, 'restore'], stanza.root);
-      const theirs = await measure('pgbackrest', [...common, `--pg1-path=${targets.pgbackrest}`, ...args, 'restore'], stanza.root);
+      const theirs = await measure(
+        'pgbackrest',
+        [...common, `--pg1-path=${targets.pgbackrest}`, ...args, 'restore'],
+        stanza.root,
+      );
       results[name] = { pgkeep: ours, pgbackrest: theirs };
       lines.push(row(name, ours, theirs));
       console.log(lines.at(-1));

@@ -23,4 +23,7 @@ export const jobHandlers = {
 
 // Electron's utilityProcess gives the child process.parentPort instead of Node's IPC channel.
 const parentPort = (process as NodeJS.Process & { parentPort?: ParentPortLike }).parentPort;
-runWorker(jobHandlers, { concurrency: JOBS_PER_WORKER, ...(parentPort === undefined ? {} : { channel: parentPortChannel(parentPort) }) });
+runWorker(jobHandlers, {
+  concurrency: JOBS_PER_WORKER,
+  ...(parentPort === undefined ? {} : { channel: parentPortChannel(parentPort) }),
+});

@@ -21,8 +21,13 @@ export interface JobOutcome {
  * as the CLI, so a backup started from the app is the backup `pgkeep backup` takes: same options,
  * same checks (a command that refuses root refuses it here too), same worker processes.
  */
-export async function runJob(host: { configFor(command: CommandName, stanza: string, args?: readonly string[]): Config }, request: StartJob, context: JobRunContext): Promise<JobOutcome> {
-  const args = request.kind === 'backup' ? [`--type=${request.type}`] : request.kind === 'expire' && request.dryRun ? ['--dry-run'] : [];
+export async function runJob(
+  host: { configFor(command: CommandName, stanza: string, args?: readonly string[]): Config },
+  request: StartJob,
+  context: JobRunContext,
+): Promise<JobOutcome> {
+  const args =
+    request.kind === 'backup' ? [`--type=${request.type}`] : request.kind === 'expire' && request.dryRun ? ['--dry-run'] : [];
   const entry = commandRegistry.get(request.kind);
   if (entry === undefined) throw new PgkeepError('CommandInvalid', `this pgkeep cannot run ${request.kind} jobs`);
   const config = host.configFor(request.kind, request.stanza, args);

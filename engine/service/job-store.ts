@@ -31,7 +31,12 @@ export class JobStore {
               ...job,
               state: 'failed',
               endedAt: job.endedAt ?? job.startedAt,
-              error: { code: 63, name: 'Term', message: 'the app stopped while this job was running', hint: 'run the job again; an interrupted backup is resumed' },
+              error: {
+                code: 63,
+                name: 'Term',
+                message: 'the app stopped while this job was running',
+                hint: 'run the job again; an interrupted backup is resumed',
+              },
             }
           : job,
       );

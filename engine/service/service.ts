@@ -81,7 +81,14 @@ export class PgkeepService implements ServiceHandler {
 
   private load(): Promise<void> {
     this.loaded ??= this.store.load().then((jobs) => {
-      for (const job of jobs) this.jobs.set(job.id, { job, controller: new AbortController(), log: [...job.log], lastEvent: 0, pendingEvent: undefined });
+      for (const job of jobs)
+        this.jobs.set(job.id, {
+          job,
+          controller: new AbortController(),
+          log: [...job.log],
+          lastEvent: 0,
+          pendingEvent: undefined,
+        });
     });
     return this.loaded;
   }
@@ -109,7 +116,9 @@ export class PgkeepService implements ServiceHandler {
 
   private async stanza(name: string): Promise<StanzaSummary> {
     if (!this.configuredStanzas().includes(name)) {
-      throw new PgkeepError('ParamInvalid', `stanza '${name}' is not in the configuration`, { hint: 'add a [<stanza>] section with pg1-path to the configuration file' });
+      throw new PgkeepError('ParamInvalid', `stanza '${name}' is not in the configuration`, {
+        hint: 'add a [<stanza>] section with pg1-path to the configuration file',
+      });
     }
     const summary = await stanzaSummary(this.configFor('check', name), { overdueHours: this.options.overdueHours ?? 26 });
     const running = [...this.jobs.values()].find((entry) => entry.job.state === 'running' && entry.job.request.stanza === name);
@@ -120,11 +129,26 @@ export class PgkeepService implements ServiceHandler {
     if (!this.configuredStanzas().includes(request.stanza)) {
       throw new PgkeepError('ParamInvalid', `stanza '${request.stanza}' is not in the configuration`);
     }
-    const busy = [...this.jobs.values()].find((entry) => entry.job.state === 'running' && entry.job.request.stanza === request.stanza);
+    const busy = [...this.jobs.values()].find(
+      (entry) => entry.job.state === 'running' && entry.job.request.stanza === request.stanza,
+    );
     if (busy !== undefined) {
-      throw new PgkeepError('LockAcquire', `a ${busy.job.request.kind} of stanza '${request.stanza}' is already running`, { hint: 'wait for it to end, or cancel it' });
+      throw new PgkeepError('LockAcquire', `a ${busy.job.request.kind} of stanza '${request.stanza}' is already running`, {
+        hint: 'wait for it to end, or cancel it',
+      });
     }
-    const job: Job = { id: randomUUID(), request, state: 'running', startedAt: Date.now(), endedAt: null, progress: null, summary: null, backupLabel: null, error: null, log: [] };
+    const job: Job = {
+      id: randomUUID(),
+      request,
+      state: 'running',
+      startedAt: Date.now(),
+      endedAt: null,
+      progress: null,
+      summary: null,
+      backupLabel: null,
+      error: null,
+      log: [],
+    };
     const entry: RunningJob = { job, controller: new AbortController(), log: [], lastEvent: 0, pendingEvent: undefined };
     this.jobs.set(job.id, entry);
     void this.persist();
@@ -138,13 +162,19 @@ export class PgkeepService implements ServiceHandler {
         }),
       )
       .then(
-        (outcome) => this.finish(entry, { state: 'succeeded', summary: outcome.summary, backupLabel: outcome.backupLabel ?? null }),
+        (outcome) =>
+          this.finish(entry, { state: 'succeeded', summary: outcome.summary, backupLabel: outcome.backupLabel ?? null }),
         (caught: unknown) => {
           const error = toPgkeepError(caught);
           const cancelled = entry.controller.signal.aborted;
           this.finish(entry, {
             state: cancelled ? 'cancelled' : 'failed',
-            error: { code: error.code, name: error.errorName, message: cancelled ? 'the job was cancelled' : error.message, ...(error.hint === undefined ? {} : { hint: error.hint }) },
+            error: {
+              code: error.code,
+              name: error.errorName,
+              message: cancelled ? 'the job was cancelled' : error.message,
+              ...(error.hint === undefined ? {} : { hint: error.hint }),
+            },
           });
         },
       );
@@ -163,7 +193,8 @@ export class PgkeepService implements ServiceHandler {
 
   private entry(id: string): RunningJob {
     const entry = this.jobs.get(id);
-    if (entry === undefined) throw new PgkeepError('ParamInvalid', `no job with id '${id}'`, { hint: 'listJobs gives the known jobs' });
+    if (entry === undefined)
+      throw new PgkeepError('ParamInvalid', `no job with id '${id}'`, { hint: 'listJobs gives the known jobs' });
     return entry;
   }
 

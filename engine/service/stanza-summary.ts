@@ -55,7 +55,10 @@ export async function stanzaSummary(config: Config, options: SummaryOptions): Pr
       kind: 'repository',
       severity: 'error',
       message: `the repository of stanza '${name}' cannot be read: ${json.repo[0]?.status.message ?? json.status.message}`,
-      hint: state.kind === 'missing-stanza-path' || state.kind === 'missing-stanza-data' ? `create it with 'pgkeep stanza-create --stanza=${name}'` : 'check repo1-path and the permissions of the repository',
+      hint:
+        state.kind === 'missing-stanza-path' || state.kind === 'missing-stanza-data'
+          ? `create it with 'pgkeep stanza-create --stanza=${name}'`
+          : 'check repo1-path and the permissions of the repository',
     });
   }
 
@@ -121,7 +124,10 @@ function backupSummary(entry: BackupInfoEntry): BackupSummary {
 }
 
 /** Bytes the stanza holds in the repository, and when the newest WAL file arrived. */
-async function repositorySize(storage: ReturnType<typeof stanzaRepo>['storage'], stanza: string): Promise<{ total: number; newestWalTime: number | null }> {
+async function repositorySize(
+  storage: ReturnType<typeof stanzaRepo>['storage'],
+  stanza: string,
+): Promise<{ total: number; newestWalTime: number | null }> {
   let total = 0;
   let newestWalTime: number | null = null;
   for (const base of [archiveStanzaPath(stanza), `backup/${stanza}`]) {

@@ -10,7 +10,10 @@ import { WORKER_ENTRY } from '../../engine/command/common/workers.js';
  * as the CLI's forked Node processes (the entry detects process.parentPort).
  */
 export const utilityWorker: SpawnWorker = (processId) => {
-  const child = utilityProcess.fork(fileURLToPath(WORKER_ENTRY), [], { serviceName: `pgkeep worker ${processId}`, stdio: 'inherit' });
+  const child = utilityProcess.fork(fileURLToPath(WORKER_ENTRY), [], {
+    serviceName: `pgkeep worker ${processId}`,
+    stdio: 'inherit',
+  });
   return {
     get pid() {
       return child.pid;

@@ -29,7 +29,10 @@ async function main(): Promise<void> {
 
   // The configuration options (--config ...) are passed on to every job the service runs.
   const configArgs = argv.filter((arg) => /^--(no-)?config(-path|-include-path)?(=|$)/.test(arg));
-  const service = new PgkeepService({ configArgs, ...(process.env.PGKEEP_STATE_DIR === undefined ? {} : { stateDir: process.env.PGKEEP_STATE_DIR }) });
+  const service = new PgkeepService({
+    configArgs,
+    ...(process.env.PGKEEP_STATE_DIR === undefined ? {} : { stateDir: process.env.PGKEEP_STATE_DIR }),
+  });
   const server = await startUiServer({
     service,
     rendererDir: join(import.meta.dirname, '..', '..', 'renderer'),

@@ -43,7 +43,10 @@ describe('dashboard and "Back up now" in a real browser', () => {
   it('opens with the one-time token and lists the stanza with its existing backup', async () => {
     await page.goto(ui.url);
     expect(new URL(page.url()).search).toBe(''); // the token left the address bar
-    const card = page.getByTestId('stanza-card').filter({ has: page.locator('[data-stanza="main"]') }).or(page.locator('[data-testid="stanza-card"][data-stanza="main"]'));
+    const card = page
+      .getByTestId('stanza-card')
+      .filter({ has: page.locator('[data-stanza="main"]') })
+      .or(page.locator('[data-testid="stanza-card"][data-stanza="main"]'));
     await card.first().waitFor();
     await expect.poll(async () => page.getByTestId('stanza-card').count()).toBe(1);
     expect(await page.getByTestId('last-backup').textContent()).toContain('full');
@@ -75,8 +78,12 @@ describe('dashboard and "Back up now" in a real browser', () => {
     const readings: number[] = [];
     const deadline = Date.now() + 60_000;
     while (readings.length < 2 && Date.now() < deadline) {
-      const value = await page.getByTestId('job-progress').getAttribute('aria-valuenow').catch(() => null);
-      if (value !== null && Number(value) > 0 && Number(value) < 100 && !readings.includes(Number(value))) readings.push(Number(value));
+      const value = await page
+        .getByTestId('job-progress')
+        .getAttribute('aria-valuenow')
+        .catch(() => null);
+      if (value !== null && Number(value) > 0 && Number(value) < 100 && !readings.includes(Number(value)))
+        readings.push(Number(value));
       await page.waitForTimeout(100);
     }
     expect(readings.length).toBe(2);
@@ -96,7 +103,9 @@ describe('dashboard and "Back up now" in a real browser', () => {
     await page.screenshot({ path: join(SCREENSHOTS, 'backup-done.png') });
     await page.locator(`[data-testid="backup-row"][data-label="${label}"]`).waitFor();
 
-    const info = JSON.parse((await stanza.pgkeep(['--output=json', 'info'])).stdout) as [{ backup: { label: string; type: string }[] }];
+    const info = JSON.parse((await stanza.pgkeep(['--output=json', 'info'])).stdout) as [
+      { backup: { label: string; type: string }[] },
+    ];
     expect(info[0].backup.map((backup) => backup.label)).toEqual([fullLabel, label]);
   });
 });

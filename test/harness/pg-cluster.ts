@@ -75,7 +75,13 @@ export class PgCluster {
     mkdirAs(socketDir);
     const port = await freePort();
     const cluster = new PgCluster(root, dataDir, socketDir, port, join(root, 'postgresql.log'));
-    cluster.configure({ listen_addresses: "'127.0.0.1'", port, unix_socket_directories: `'${socketDir}'`, archive_mode: 'off', ...settings });
+    cluster.configure({
+      listen_addresses: "'127.0.0.1'",
+      port,
+      unix_socket_directories: `'${socketDir}'`,
+      archive_mode: 'off',
+      ...settings,
+    });
     return cluster;
   }
 
@@ -101,7 +107,8 @@ export class PgCluster {
   async waitForRecoveryEnd(timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while ((await this.value('SELECT pg_is_in_recovery()')) === true) {
-      if (Date.now() > deadline) throw new Error(`recovery of ${this.dataDir} did not end within ${timeoutMs} ms; see ${this.logFile}`);
+      if (Date.now() > deadline)
+        throw new Error(`recovery of ${this.dataDir} did not end within ${timeoutMs} ms; see ${this.logFile}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

@@ -22,12 +22,18 @@ describe('layering is enforced by tooling', () => {
     expect(tsc.stdout).toMatch(/engine-uses-dom\.ts\(2,\d+\): error TS2584: Cannot find name 'document'/);
   });
 
-  it('main/electron is checked against electron\'s own types', () => {
-    const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'test', 'layering', 'electron', 'tsconfig.json')], {
-      encoding: 'utf8',
-    });
+  it("main/electron is checked against electron's own types", () => {
+    const tsc = spawnSync(
+      process.execPath,
+      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'test', 'layering', 'electron', 'tsconfig.json')],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(tsc.stdout).toMatch(/misuse\.ts\(5,\d+\): error TS2551: Property 'enableSandboxx' does not exist on type 'App'/);
-    expect(tsc.stdout).toMatch(/misuse\.ts\(6,\d+\): error TS2322: Type 'string' is not assignable to type 'boolean \| undefined'/);
+    expect(tsc.stdout).toMatch(
+      /misuse\.ts\(6,\d+\): error TS2322: Type 'string' is not assignable to type 'boolean \| undefined'/,
+    );
   });
 
   const eslint = new ESLint({ cwd: root });

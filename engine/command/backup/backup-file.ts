@@ -26,7 +26,8 @@ export interface BackupFileJob {
   /** Delta: hash the file first and store nothing if it still has the prior backup's checksum. */
   readonly delta?: { readonly checksum: string; readonly size: number } | undefined;
   /** Resume: the interrupted backup stored this file; keep it if the stored bytes still check out. */
-  readonly resume?: { readonly checksum: string; readonly size: number; readonly repoChecksum: string; readonly repoSize: number } | undefined;
+  readonly resume?:
+    { readonly checksum: string; readonly size: number; readonly repoChecksum: string; readonly repoSize: number } | undefined;
   /** A missing file is fine (dropped by PostgreSQL during the backup), except global/pg_control. */
   readonly ignoreMissing: boolean;
   /** Read the file in chunks of this size (buffer-size; at least 1 MiB is best for throughput). */
@@ -43,7 +44,13 @@ export type BackupFileResult =
       readonly pageChecksum?: { readonly valid: boolean; readonly errorList: PageErrorList | undefined } | undefined;
     }
   /** Resume: the interrupted backup's stored copy is intact and kept. */
-  | { readonly status: 'resumed'; readonly size: number; readonly checksum: string; readonly repoSize: number; readonly repoChecksum: string }
+  | {
+      readonly status: 'resumed';
+      readonly size: number;
+      readonly checksum: string;
+      readonly repoSize: number;
+      readonly repoChecksum: string;
+    }
   /** Delta: the file matches the prior backup's copy, which the manifest keeps referencing. */
   | { readonly status: 'matched'; readonly size: number; readonly checksum: string }
   /** The file was removed after the manifest was built. */
@@ -59,7 +66,10 @@ const storage = new PosixStorage({ basePath: '/' });
 export const handler: JobHandler<BackupFileJob, BackupFileResult> = async (job, context) => {
   const highWaterMark = Math.max(job.bufferSize, 1024 * 1024);
   try {
-    if (job.resume !== undefined && (await storedCopyIntact(job.target, job.resume.repoSize, job.resume.repoChecksum, highWaterMark))) {
+    if (
+      job.resume !== undefined &&
+      (await storedCopyIntact(job.target, job.resume.repoSize, job.resume.repoChecksum, highWaterMark))
+    ) {
       return { status: 'resumed', ...job.resume };
     }
     if (job.delta !== undefined) {
@@ -72,7 +82,8 @@ export const handler: JobHandler<BackupFileJob, BackupFileResult> = async (job, 
       }
     }
 
-    const validator = job.pageChecksum === undefined ? undefined : new PageChecksumValidator({ segmentNo: job.pageChecksum.segmentNo });
+    const validator =
+      job.pageChecksum === undefined ? undefined : new PageChecksumValidator({ segmentNo: job.pageChecksum.segmentNo });
     if (job.delta === undefined && job.size <= SMALL_FILE) {
       const small = await copySmallFile(job, validator);
       if (small !== undefined) return small;
@@ -117,7 +128,10 @@ const SMALL_FILE = 256 * 1024;
  * directly, the compressed bytes collected and written with one call. Undefined when the file
  * grew past the limit since the manifest was built (the streaming path then copies it).
  */
-async function copySmallFile(job: BackupFileJob, validator: PageChecksumValidator | undefined): Promise<BackupFileResult | undefined> {
+async function copySmallFile(
+  job: BackupFileJob,
+  validator: PageChecksumValidator | undefined,
+): Promise<BackupFileResult | undefined> {
   const data = await readFile(job.source);
   if (data.length > SMALL_FILE * 4) return undefined;
   validator?.update(data);

@@ -19,14 +19,21 @@ export async function saveCheckpoint(repo: StanzaRepo, manifest: Manifest): Prom
  * rewritten unchanged. Until backup.info is saved the backup is not listed, so a crash in
  * between leaves a complete but unlisted backup that the next backup finds and removes.
  */
-export async function recordBackup(repo: StanzaRepo, manifest: Manifest, backupInfo: BackupInfo, archiveInfo: ArchiveInfo): Promise<void> {
+export async function recordBackup(
+  repo: StanzaRepo,
+  manifest: Manifest,
+  backupInfo: BackupInfo,
+  archiveInfo: ArchiveInfo,
+): Promise<void> {
   const label = manifest.backup.label;
   await saveManifestFile(repo.storage, manifestPath(repo, label), manifest);
 
   const history = `${backupStanzaPath(repo.stanza)}/${backupHistoryPath(label)}`;
-  const chunks = Readable.from((function* () {
-    for (const chunk of renderManifestChunks(manifest)) yield Buffer.from(chunk, 'utf8');
-  })());
+  const chunks = Readable.from(
+    (function* () {
+      for (const chunk of renderManifestChunks(manifest)) yield Buffer.from(chunk, 'utf8');
+    })(),
+  );
   await runPipeline(chunks, [{ type: 'compress', compressType: 'gz', level: 9 }], (data) => repo.storage.write(history, data));
 
   const latest = `${backupStanzaPath(repo.stanza)}/latest`;

@@ -46,7 +46,12 @@ export interface ResumeCriteria {
  * it is resumed: its files whose checksums match are kept. Any other leftover directory is
  * removed, as pgBackRest does. pgBackRest resumes only full backups; pgkeep resumes all types.
  */
-export async function findResumable(repo: StanzaRepo, info: BackupInfo, criteria: ResumeCriteria, resume: boolean): Promise<Resumable | undefined> {
+export async function findResumable(
+  repo: StanzaRepo,
+  info: BackupInfo,
+  criteria: ResumeCriteria,
+  resume: boolean,
+): Promise<Resumable | undefined> {
   const base = backupStanzaPath(repo.stanza);
   const known = new Set(info.backups.map((backup) => backup.label));
   const leftovers = (await repo.storage.list(base, { ignoreMissing: true, filter: backupLabelRegex() }))
@@ -56,7 +61,8 @@ export async function findResumable(repo: StanzaRepo, info: BackupInfo, criteria
 
   let resumable: Resumable | undefined;
   for (const label of leftovers.reverse()) {
-    const reason = resumable === undefined && resume ? await resumeRefusal(repo, label, criteria) : 'a newer backup was started after it';
+    const reason =
+      resumable === undefined && resume ? await resumeRefusal(repo, label, criteria) : 'a newer backup was started after it';
     if (typeof reason !== 'string') {
       resumable = { label, manifest: reason };
       continue;
@@ -78,8 +84,10 @@ async function resumeRefusal(repo: StanzaRepo, label: string, criteria: ResumeCr
     return `its checkpoint manifest cannot be read (${(error as Error).message})`;
   }
   if (manifest.backup.type !== criteria.type) return `it is a ${manifest.backup.type} backup, this one is ${criteria.type}`;
-  if (manifest.backup.prior !== criteria.prior) return `its prior backup is ${manifest.backup.prior ?? 'none'}, this one's is ${criteria.prior ?? 'none'}`;
-  if (manifest.options.compressType !== criteria.compressType) return `it is compressed with ${manifest.options.compressType}, this one with ${criteria.compressType}`;
+  if (manifest.backup.prior !== criteria.prior)
+    return `its prior backup is ${manifest.backup.prior ?? 'none'}, this one's is ${criteria.prior ?? 'none'}`;
+  if (manifest.options.compressType !== criteria.compressType)
+    return `it is compressed with ${manifest.options.compressType}, this one with ${criteria.compressType}`;
   if (manifest.options.online !== criteria.online) return 'it was online and this one is not, or the reverse';
   if (manifest.db.systemId !== criteria.systemId || manifest.db.version !== criteria.version) return 'it is of another database';
   return manifest;

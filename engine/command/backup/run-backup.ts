@@ -6,7 +6,13 @@ import type { Config } from '../../config/config.js';
 import { runJobs } from '../../exec/pool.js';
 import { ProgressMeter, type ProgressSnapshot } from '../../exec/progress-meter.js';
 import { PgkeepError } from '../../error/pgkeep-error.js';
-import { compressExtension, compressLevel, compressTypeFromExtension, isWritableCompressType, type WritableCompressType } from '../../filter/compress-type.js';
+import {
+  compressExtension,
+  compressLevel,
+  compressTypeFromExtension,
+  isWritableCompressType,
+  type WritableCompressType,
+} from '../../filter/compress-type.js';
 import { copyToRepo, runPipeline } from '../../filter/pipeline.js';
 import { log } from '../../log/logger.js';
 import type { PgClient } from '../../postgres/client.js';
@@ -20,7 +26,14 @@ import type { StanzaLock } from '../../repo/lock/lock.js';
 import type { Manifest, ManifestFile } from '../../repo/manifest/manifest.js';
 import { connectPg } from '../common/pg-connect.js';
 import { withStanzaLock } from '../common/stanza-lock.js';
-import { backupStanzaPath, checkStanzaMatches, loadStanzaArchiveInfo, loadStanzaBackupInfo, stanzaRepo, type StanzaRepo } from '../common/stanza-repo.js';
+import {
+  backupStanzaPath,
+  checkStanzaMatches,
+  loadStanzaArchiveInfo,
+  loadStanzaBackupInfo,
+  stanzaRepo,
+  type StanzaRepo,
+} from '../common/stanza-repo.js';
 import { JOBS_SENT_AHEAD, workerSpawner } from '../common/workers.js';
 import type { BackupFileResult } from './backup-file.js';
 import { planFiles, reference } from './file-plan.js';
@@ -67,7 +80,12 @@ export async function runBackup(config: Config, options: BackupRunOptions): Prom
   return withStanzaLock(config, 'backup', (lock) => backupUnderLock(config, repo, lock, options));
 }
 
-async function backupUnderLock(config: Config, repo: StanzaRepo, lock: StanzaLock, options: BackupRunOptions): Promise<BackupResult> {
+async function backupUnderLock(
+  config: Config,
+  repo: StanzaRepo,
+  lock: StanzaLock,
+  options: BackupRunOptions,
+): Promise<BackupResult> {
   logRetentionWarnings(config);
   const backupInfo = await loadStanzaBackupInfo(repo);
   const archiveInfo = await loadStanzaArchiveInfo(repo);
@@ -80,17 +98,25 @@ async function backupUnderLock(config: Config, repo: StanzaRepo, lock: StanzaLoc
 
   const online = config.boolean('online');
   if (!online && existsSync(join(pgPath, 'postmaster.pid')) && !config.boolean('force')) {
-    throw new PgkeepError('PgRunning', `--no-online was given but '${join(pgPath, 'postmaster.pid')}' exists: PostgreSQL seems to be running`, {
-      hint: 'stop the cluster for an offline backup, or pass --force if postmaster.pid is left over from a crash',
-    });
+    throw new PgkeepError(
+      'PgRunning',
+      `--no-online was given but '${join(pgPath, 'postmaster.pid')}' exists: PostgreSQL seems to be running`,
+      {
+        hint: 'stop the cluster for an offline backup, or pass --force if postmaster.pid is left over from a crash',
+      },
+    );
   }
 
   const { type, prior } = choosePrior(backupInfo, config.string('type') as BackupType);
   const priorManifest = prior === undefined ? undefined : await loadBackupManifest(repo, prior.label);
   if (priorManifest?.blockIncremental === true) {
-    throw new PgkeepError('FeatureNotSupported', `prior backup ${prior!.label} is a block incremental backup, which pgkeep cannot build on`, {
-      hint: 'take a full backup with --type=full',
-    });
+    throw new PgkeepError(
+      'FeatureNotSupported',
+      `prior backup ${prior!.label} is a block incremental backup, which pgkeep cannot build on`,
+      {
+        hint: 'take a full backup with --type=full',
+      },
+    );
   }
   const compressType = chooseCompressType(config, priorManifest);
   const level = compressLevel(compressType, config.numberOr('compress-level'));
@@ -110,11 +136,19 @@ async function backupUnderLock(config: Config, repo: StanzaRepo, lock: StanzaLoc
     const startTime = client === undefined ? Date.now() / 1000 : await client.now();
     const latest = await findLatestBackupLabel(repo.storage, backupStanzaPath(repo.stanza));
     const label = resumable?.label ?? nextBackupLabel(type, prior?.label, startTime, latest);
-    log.info(`${resumable === undefined ? 'new' : 'resume'} ${type} backup${prior === undefined ? '' : ` based on ${prior.label}`}: ${label}`);
+    log.info(
+      `${resumable === undefined ? 'new' : 'resume'} ${type} backup${prior === undefined ? '' : ` based on ${prior.label}`}: ${label}`,
+    );
 
-    const start = client === undefined ? undefined : await client.backupStart(`pgkeep backup ${label}`, config.boolean('start-fast'), { archiveCheck: config.boolean('archive-check') });
+    const start =
+      client === undefined
+        ? undefined
+        : await client.backupStart(`pgkeep backup ${label}`, config.boolean('start-fast'), {
+            archiveCheck: config.boolean('archive-check'),
+          });
     if (start !== undefined) log.info(`backup start archive = ${start.walSegmentName}, lsn = ${start.lsn}`);
-    const tablespaces = client === undefined ? undefined : (await client.tablespaces()).filter((ts) => ts.location !== null && ts.location !== '');
+    const tablespaces =
+      client === undefined ? undefined : (await client.tablespaces()).filter((ts) => ts.location !== null && ts.location !== '');
     const databases = client === undefined ? [] : await client.databases();
 
     const built = await buildManifest({
@@ -144,7 +178,13 @@ async function backupUnderLock(config: Config, repo: StanzaRepo, lock: StanzaLoc
         bundle: false,
         bundleRaw: false,
       },
-      db: { id: current.id, systemId: current.systemId, version: current.version, catalogVersion: current.catalogVersion, controlVersion: current.controlVersion },
+      db: {
+        id: current.id,
+        systemId: current.systemId,
+        version: current.version,
+        catalogVersion: current.catalogVersion,
+        controlVersion: current.controlVersion,
+      },
       options: {
         archiveCheck: online && config.boolean('archive-check'),
         archiveCopy: online && config.boolean('archive-copy'),
@@ -195,14 +235,21 @@ async function backupUnderLock(config: Config, repo: StanzaRepo, lock: StanzaLoc
       log.info(`backup stop archive = ${stop.walSegmentName}, lsn = ${stop.lsn}`);
       manifest.backup.timestampStop = Math.floor(await client.now());
       await storeFile(repo, manifest, backupPath, 'pg_data/backup_label', stop.backupLabel, compressType, level);
-      if (stop.tablespaceMap !== null) await storeFile(repo, manifest, backupPath, 'pg_data/tablespace_map', stop.tablespaceMap, compressType, level);
+      if (stop.tablespaceMap !== null)
+        await storeFile(repo, manifest, backupPath, 'pg_data/tablespace_map', stop.tablespaceMap, compressType, level);
     } else {
       manifest.backup.timestampStop = Math.floor(Date.now() / 1000);
     }
 
     if (manifest.options.archiveCheck) {
       const segments = backupSegments(manifest.backup.archiveStart!, manifest.backup.archiveStop!, control.walSegmentSize);
-      const stored = await waitForArchivedSegments(repo, currentArchiveId(archiveInfo), segments, config.number('archive-timeout') * 1000, options.signal);
+      const stored = await waitForArchivedSegments(
+        repo,
+        currentArchiveId(archiveInfo),
+        segments,
+        config.number('archive-timeout') * 1000,
+        options.signal,
+      );
       if (manifest.options.archiveCopy) await copyWal(repo, manifest, backupPath, stored, compressType, level);
     }
 
@@ -216,7 +263,15 @@ async function backupUnderLock(config: Config, repo: StanzaRepo, lock: StanzaLoc
       size += file.size;
       repoSize += file.sizeRepo;
     }
-    return { label, type, size, repoSize, ...copied, filesReferenced: plan.referenced + copied.filesMatched, resumed: resumable !== undefined };
+    return {
+      label,
+      type,
+      size,
+      repoSize,
+      ...copied,
+      filesReferenced: plan.referenced + copied.filesMatched,
+      resumed: resumable !== undefined,
+    };
   } finally {
     await client?.close();
   }
@@ -224,7 +279,9 @@ async function backupUnderLock(config: Config, repo: StanzaRepo, lock: StanzaLoc
 
 /** The workers wrote files without syncing their directories: make the new entries durable now. */
 async function syncDirectories(repo: StanzaRepo, backupPath: string): Promise<void> {
-  const directories = (await repo.storage.list(backupPath, { recurse: true, ignoreMissing: true })).filter((entry) => entry.type === 'path');
+  const directories = (await repo.storage.list(backupPath, { recurse: true, ignoreMissing: true })).filter(
+    (entry) => entry.type === 'path',
+  );
   for (const directory of directories) await repo.storage.pathSync(`${backupPath}/${directory.name}`);
   await repo.storage.pathSync(backupPath);
   await repo.storage.pathSync(`${backupPath}/..`);
@@ -235,11 +292,18 @@ function chooseCompressType(config: Config, prior: Manifest | undefined): Writab
   if (prior === undefined) return wanted as WritableCompressType;
   const priorType = prior.options.compressType;
   if (!isWritableCompressType(priorType)) {
-    throw new PgkeepError('FeatureNotSupported', `prior backup ${prior.backup.label} is compressed with ${priorType}, which pgkeep does not write`, {
-      hint: 'take a full backup with --type=full',
-    });
+    throw new PgkeepError(
+      'FeatureNotSupported',
+      `prior backup ${prior.backup.label} is compressed with ${priorType}, which pgkeep does not write`,
+      {
+        hint: 'take a full backup with --type=full',
+      },
+    );
   }
-  if (priorType !== wanted) log.warn(`${priorType} compression of the prior backup is used instead of compress-type=${wanted}: a backup set keeps one compression`);
+  if (priorType !== wanted)
+    log.warn(
+      `${priorType} compression of the prior backup is used instead of compress-type=${wanted}: a backup set keeps one compression`,
+    );
   return priorType;
 }
 
@@ -328,7 +392,11 @@ async function copyFiles(
             else file.checksumPageError = result.pageChecksum.errorList;
             if (!result.pageChecksum.valid) {
               counts.pageErrors++;
-              log.warn(result.pageChecksum.errorList === undefined ? `page misalignment in file ${job.key}: file size ${result.size} is not divisible by page size 8192` : pageErrorWarning(job.key, result.pageChecksum.errorList));
+              log.warn(
+                result.pageChecksum.errorList === undefined
+                  ? `page misalignment in file ${job.key}: file size ${result.size} is not divisible by page size 8192`
+                  : pageErrorWarning(job.key, result.pageChecksum.errorList),
+              );
             }
           }
           break;
@@ -346,7 +414,11 @@ async function copyFiles(
 }
 
 /** A file the worker stored (or found stored): what the manifest records about it. */
-function stored(file: ManifestFile, result: Extract<BackupFileResult, { status: 'copied' | 'resumed' }>, compressType: string): void {
+function stored(
+  file: ManifestFile,
+  result: Extract<BackupFileResult, { status: 'copied' | 'resumed' }>,
+  compressType: string,
+): void {
   file.size = result.size;
   file.checksum = result.size === 0 ? undefined : result.checksum;
   file.sizeRepo = result.repoSize;
@@ -355,8 +427,20 @@ function stored(file: ManifestFile, result: Extract<BackupFileResult, { status: 
 }
 
 /** backup_label and tablespace_map come from pg_backup_stop(), not from disk (repo-format 6). */
-async function storeFile(repo: StanzaRepo, manifest: Manifest, backupPath: string, name: string, content: string, compressType: WritableCompressType, level: number): Promise<void> {
-  const written = await copyToRepo(Buffer.from(content, 'utf8'), (data) => repo.storage.write(`${backupPath}/${name}${compressExtension(compressType)}`, data), { compressType, compressLevel: level });
+async function storeFile(
+  repo: StanzaRepo,
+  manifest: Manifest,
+  backupPath: string,
+  name: string,
+  content: string,
+  compressType: WritableCompressType,
+  level: number,
+): Promise<void> {
+  const written = await copyToRepo(
+    Buffer.from(content, 'utf8'),
+    (data) => repo.storage.write(`${backupPath}/${name}${compressExtension(compressType)}`, data),
+    { compressType, compressLevel: level },
+  );
   const pgData = manifest.paths.get('pg_data')!;
   const file: ManifestFile = {
     name,
@@ -375,7 +459,14 @@ async function storeFile(repo: StanzaRepo, manifest: Manifest, backupPath: strin
 }
 
 /** archive-copy: the backup's WAL stored in the backup itself, so it restores without the archive. */
-async function copyWal(repo: StanzaRepo, manifest: Manifest, backupPath: string, segments: ReadonlyMap<string, string>, compressType: WritableCompressType, level: number): Promise<void> {
+async function copyWal(
+  repo: StanzaRepo,
+  manifest: Manifest,
+  backupPath: string,
+  segments: ReadonlyMap<string, string>,
+  compressType: WritableCompressType,
+  level: number,
+): Promise<void> {
   const pgData = manifest.paths.get('pg_data')!;
   for (const [segment, path] of segments) {
     const name = `pg_data/pg_wal/${segment}`;
@@ -403,7 +494,17 @@ async function copyWal(repo: StanzaRepo, manifest: Manifest, backupPath: string,
       group: pgData.group,
       mode: pgData.mode & 0o640,
     };
-    stored(file, { status: 'copied', size: results['size'] as number, checksum: results['checksum'] as string, repoSize: results['repoSize'] as number, repoChecksum: results['repoChecksum'] as string }, compressType);
+    stored(
+      file,
+      {
+        status: 'copied',
+        size: results['size'] as number,
+        checksum: results['checksum'] as string,
+        repoSize: results['repoSize'] as number,
+        repoChecksum: results['repoChecksum'] as string,
+      },
+      compressType,
+    );
     manifest.files.set(name, file);
   }
 }

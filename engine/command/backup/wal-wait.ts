@@ -11,7 +11,8 @@ export function backupSegments(start: string, stop: string, segmentSize: number)
   const first = parseSegmentName(start, segmentSize);
   const last = parseSegmentName(stop, segmentSize);
   const names: string[] = [];
-  for (let segmentNo = first.segmentNo; segmentNo <= last.segmentNo; segmentNo++) names.push(formatSegmentName(first.timeline, segmentNo, segmentSize));
+  for (let segmentNo = first.segmentNo; segmentNo <= last.segmentNo; segmentNo++)
+    names.push(formatSegmentName(first.timeline, segmentNo, segmentSize));
   return names;
 }
 
@@ -43,11 +44,15 @@ export async function waitForArchivedSegments(
     }
     if (Date.now() >= deadline) {
       const missing = segments.filter((segment) => !found.has(segment));
-      throw new PgkeepError('ArchiveTimeout', `WAL segment ${missing[0]} was not archived before the ${timeoutMs}ms timeout (${missing.length} of the backup's ${segments.length} segments are missing)`, {
-        hint:
-          "check archive_command and the PostgreSQL log for archiving errors ('pgkeep check' tests archiving); " +
-          'the backup is not recorded because it could not be restored without that WAL',
-      });
+      throw new PgkeepError(
+        'ArchiveTimeout',
+        `WAL segment ${missing[0]} was not archived before the ${timeoutMs}ms timeout (${missing.length} of the backup's ${segments.length} segments are missing)`,
+        {
+          hint:
+            "check archive_command and the PostgreSQL log for archiving errors ('pgkeep check' tests archiving); " +
+            'the backup is not recorded because it could not be restored without that WAL',
+        },
+      );
     }
     await sleep(100, undefined, { signal });
   }

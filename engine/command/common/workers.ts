@@ -22,7 +22,9 @@ let spawner: SpawnWorker | undefined;
 export function workerSpawner(): SpawnWorker {
   // Two malloc arenas instead of one per thread: lz4 compresses in libuv's threads, and per-thread
   // arenas keep freed frame buffers as resident memory (measured: tens of MB per worker).
-  return (spawner ??= forkWorker(WORKER_ENTRY, { env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' } }));
+  return (spawner ??= forkWorker(WORKER_ENTRY, {
+    env: { ...process.env, MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2' },
+  }));
 }
 
 export function setWorkerSpawner(spawn: SpawnWorker): void {

@@ -16,7 +16,11 @@ export async function run({ signal }: CommandContext): Promise<number> {
   signal.addEventListener('abort', () => child.kill('SIGTERM'), { once: true });
   return new Promise((resolve, reject) => {
     child.once('error', (error) =>
-      reject(new PgkeepError('Execute', `unable to start the UI host '${fileURLToPath(UI_HOST)}': ${error.message}`, { hint: "run 'npm run build' first" })),
+      reject(
+        new PgkeepError('Execute', `unable to start the UI host '${fileURLToPath(UI_HOST)}': ${error.message}`, {
+          hint: "run 'npm run build' first",
+        }),
+      ),
     );
     child.once('exit', (code) => resolve(code ?? 1));
   });

@@ -23,12 +23,20 @@ describe('backup runs expire by retention', () => {
     const first = await label(['--type=full']);
     const incr = await label(['--type=incr']);
     const second = await label(['--type=full', '--no-expire-auto']);
-    expect(readdirSync(join(stanza.repoPath, 'backup', 'main')).filter((name) => /^\d{8}-/.test(name)).sort()).toEqual([first, incr, second]);
+    expect(
+      readdirSync(join(stanza.repoPath, 'backup', 'main'))
+        .filter((name) => /^\d{8}-/.test(name))
+        .sort(),
+    ).toEqual([first, incr, second]);
 
     const third = await label(['--type=full']);
-    const left = readdirSync(join(stanza.repoPath, 'backup', 'main')).filter((name) => /^\d{8}-/.test(name)).sort();
+    const left = readdirSync(join(stanza.repoPath, 'backup', 'main'))
+      .filter((name) => /^\d{8}-/.test(name))
+      .sort();
     expect(left).toEqual([third]);
-    const info = JSON.parse((await stanza.pgbackrest(['--output=json', 'info'])).stdout) as [{ backup: { label: string; archive: { start: string } }[]; archive: { min: string }[] }];
+    const info = JSON.parse((await stanza.pgbackrest(['--output=json', 'info'])).stdout) as [
+      { backup: { label: string; archive: { start: string } }[]; archive: { min: string }[] },
+    ];
     expect(info[0].backup.map((backup) => backup.label)).toEqual([third]);
     expect(info[0].archive[0]!.min).toBe(info[0].backup[0]!.archive.start);
   });

@@ -19,7 +19,9 @@ describe('page checksums', () => {
   afterAll(async () => stanza?.destroy());
 
   it('a corrupted page is reported and recorded in the manifest without failing the backup', async () => {
-    await stanza.cluster.query('CREATE TABLE victim AS SELECT g AS id, repeat(md5(g::text), 4) AS v FROM generate_series(1, 20000) g');
+    await stanza.cluster.query(
+      'CREATE TABLE victim AS SELECT g AS id, repeat(md5(g::text), 4) AS v FROM generate_series(1, 20000) g',
+    );
     const relation = String(await stanza.cluster.value("SELECT pg_relation_filepath('victim')"));
     await stanza.cluster.query('CHECKPOINT');
     await stanza.cluster.stop();
@@ -34,11 +36,15 @@ describe('page checksums', () => {
     expect(backup.code).toBe(0);
     expect(backup.stderr).toContain(`WARN: invalid page checksum found in file pg_data/${relation} at page 3`);
 
-    const [info] = JSON.parse((await stanza.pgbackrest(['--output=json', 'info'])).stdout) as [{ backup: { label: string; error: boolean }[] }];
+    const [info] = JSON.parse((await stanza.pgbackrest(['--output=json', 'info'])).stdout) as [
+      { backup: { label: string; error: boolean }[] },
+    ];
     const last = info.backup.at(-1)!;
     expect(last.error).toBe(true);
     const manifest = readFileSync(join(stanza.repoPath, 'backup', 'main', last.label, 'backup.manifest'), 'utf8');
-    expect(manifest).toMatch(new RegExp(`^pg_data/${relation}=\\{"checksum":"[0-9a-f]{40}","checksum-page":false,"checksum-page-error":\\[3\\]`, 'm'));
+    expect(manifest).toMatch(
+      new RegExp(`^pg_data/${relation}=\\{"checksum":"[0-9a-f]{40}","checksum-page":false,"checksum-page-error":\\[3\\]`, 'm'),
+    );
     // the other relation files are recorded as checked and valid
     expect(manifest).toMatch(/^pg_data\/base\/\d+\/\d+=\{"checksum":"[0-9a-f]{40}","checksum-page":true,/m);
   });
@@ -77,13 +83,21 @@ describe('resume after kill -9', () => {
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
 
-    const interrupted = readdirSync(backupDir).filter((name) => /^\d{8}-\d{6}F/.test(name) && !existsSync(join(backupDir, name, 'backup.manifest')));
+    const interrupted = readdirSync(backupDir).filter(
+      (name) => /^\d{8}-\d{6}F/.test(name) && !existsSync(join(backupDir, name, 'backup.manifest')),
+    );
     expect(interrupted).toHaveLength(1);
 
     const resumed = await stanza.pgkeep(['--log-level-console=info', '--output=json', `--type=${type}`, 'backup']);
     expect(resumed.stderr).toContain(`INFO: resume ${type} backup`);
     expect(resumed.stderr).toMatch(/INFO: resumed backup: \d+ files already stored were checked and kept/);
-    const result = JSON.parse(resumed.stdout.trim().split('\n').filter((line) => line.startsWith('{')).at(-1)!) as { label: string; resumed: boolean; filesResumed: number; bytesCopied: number; size: number };
+    const result = JSON.parse(
+      resumed.stdout
+        .trim()
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .at(-1)!,
+    ) as { label: string; resumed: boolean; filesResumed: number; bytesCopied: number; size: number };
     expect(result.label).toBe(interrupted[0]);
     expect(result.resumed).toBe(true);
     expect(result.filesResumed).toBeGreaterThan(0);

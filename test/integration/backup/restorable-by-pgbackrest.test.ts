@@ -41,12 +41,17 @@ describe('pgkeep backups, taken under load, restored by pgbackrest', () => {
 
   it('pgbackrest verify finds every backup valid', async () => {
     const verify = await stanza.pgbackrest(['--output=text', '--verbose', 'verify']);
-    for (const { label } of labels) expect(verify.stdout).toMatch(new RegExp(`backup: ${label}, status: valid, total files checked: (\\d+), total valid files: \\1`));
+    for (const { label } of labels)
+      expect(verify.stdout).toMatch(
+        new RegExp(`backup: ${label}, status: valid, total files checked: (\\d+), total valid files: \\1`),
+      );
     expect(verify.stdout).not.toMatch(/invalid: [1-9]|missing: [1-9]/);
   });
 
   it('pgbackrest info --output=json lists them with their types and references', async () => {
-    const [info] = JSON.parse((await stanza.pgbackrest(['--output=json', 'info'])).stdout) as [{ backup: { label: string; type: string; reference: string[] | null; error: boolean }[]; status: { code: number } }];
+    const [info] = JSON.parse((await stanza.pgbackrest(['--output=json', 'info'])).stdout) as [
+      { backup: { label: string; type: string; reference: string[] | null; error: boolean }[]; status: { code: number } },
+    ];
     expect(info.status.code).toBe(0);
     expect(info.backup.map((backup) => ({ label: backup.label, type: backup.type }))).toEqual(labels);
     expect(info.backup[1]!.reference).toEqual([labels[0]!.label]);
@@ -70,7 +75,9 @@ describe('pgkeep backups, taken under load, restored by pgbackrest', () => {
       await restored.waitForRecoveryEnd();
       // recovery replays the archive to its end: the state the source has now
       expect(await pgbenchState(restored)).toEqual(source);
-      expect(await restored.value("SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = 'ts1'")).toBe(tablespace);
+      expect(await restored.value("SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = 'ts1'")).toBe(
+        tablespace,
+      );
     } finally {
       await restored.destroy();
       removeDir(target);

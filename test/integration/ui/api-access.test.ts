@@ -31,7 +31,10 @@ function connect(origin: string, headers: Record<string, string>): Promise<WebSo
   });
 }
 
-function call(socket: WebSocket, raw: string): Promise<{ kind: string; id: number; result: { ok: boolean; code?: number; message?: string; value?: unknown } }> {
+function call(
+  socket: WebSocket,
+  raw: string,
+): Promise<{ kind: string; id: number; result: { ok: boolean; code?: number; message?: string; value?: unknown } }> {
   return new Promise((resolve) => {
     const listener = (data: WebSocket.RawData) => {
       const message = JSON.parse(String(data)) as { kind: string; id: number; result: { ok: boolean } };
@@ -89,21 +92,41 @@ describe('the UI API refuses what it must and changes nothing', () => {
     const socket = await connect(ui.origin, { origin: ui.origin, cookie });
     try {
       const notJson = await call(socket, '{not json');
-      expect(notJson.result).toMatchObject({ ok: false, code: 96, message: expect.stringContaining('the request is not {id, method, params}') });
+      expect(notJson.result).toMatchObject({
+        ok: false,
+        code: 96,
+        message: expect.stringContaining('the request is not {id, method, params}'),
+      });
 
       const unknown = await call(socket, JSON.stringify({ id: 1, method: 'dropDatabase', params: {} }));
       expect(unknown).toMatchObject({ id: 1, result: { ok: false, code: 96, message: "unknown method 'dropDatabase'" } });
 
-      const badKind = await call(socket, JSON.stringify({ id: 2, method: 'startJob', params: { kind: 'restore', stanza: 'main' } }));
-      expect(badKind.result).toMatchObject({ ok: false, code: 96, message: expect.stringContaining("invalid parameters for 'startJob'") });
+      const badKind = await call(
+        socket,
+        JSON.stringify({ id: 2, method: 'startJob', params: { kind: 'restore', stanza: 'main' } }),
+      );
+      expect(badKind.result).toMatchObject({
+        ok: false,
+        code: 96,
+        message: expect.stringContaining("invalid parameters for 'startJob'"),
+      });
 
-      const badStanza = await call(socket, JSON.stringify({ id: 3, method: 'startJob', params: { kind: 'backup', stanza: '../../etc', type: 'full' } }));
+      const badStanza = await call(
+        socket,
+        JSON.stringify({ id: 3, method: 'startJob', params: { kind: 'backup', stanza: '../../etc', type: 'full' } }),
+      );
       expect(badStanza.result).toMatchObject({ ok: false, code: 96, message: expect.stringContaining("at 'stanza'") });
 
-      const badType = await call(socket, JSON.stringify({ id: 4, method: 'startJob', params: { kind: 'backup', stanza: 'main', type: 'everything' } }));
+      const badType = await call(
+        socket,
+        JSON.stringify({ id: 4, method: 'startJob', params: { kind: 'backup', stanza: 'main', type: 'everything' } }),
+      );
       expect(badType.result).toMatchObject({ ok: false, code: 96, message: expect.stringContaining("at 'type'") });
 
-      const unknownStanza = await call(socket, JSON.stringify({ id: 5, method: 'startJob', params: { kind: 'backup', stanza: 'other', type: 'full' } }));
+      const unknownStanza = await call(
+        socket,
+        JSON.stringify({ id: 5, method: 'startJob', params: { kind: 'backup', stanza: 'other', type: 'full' } }),
+      );
       expect(unknownStanza.result).toMatchObject({ ok: false, code: 96, message: "stanza 'other' is not in the configuration" });
 
       const jobs = await call(socket, JSON.stringify({ id: 6, method: 'listJobs', params: {} }));

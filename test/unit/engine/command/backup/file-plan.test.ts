@@ -5,13 +5,35 @@ import type { BackupFileJob } from '../../../../../engine/command/backup/backup-
 import type { Manifest, ManifestFile } from '../../../../../engine/repo/manifest/manifest.js';
 
 function file(name: string, size: number, timestamp: number, extra: Partial<ManifestFile> = {}): ManifestFile {
-  return { name, size, sizeRepo: size, timestamp, checksum: undefined, checksumRepo: undefined, reference: undefined, user: 'postgres', group: 'postgres', mode: 0o600, ...extra };
+  return {
+    name,
+    size,
+    sizeRepo: size,
+    timestamp,
+    checksum: undefined,
+    checksumRepo: undefined,
+    reference: undefined,
+    user: 'postgres',
+    group: 'postgres',
+    mode: 0o600,
+    ...extra,
+  };
 }
 
 function manifest(label: string, copyStart: number, files: ManifestFile[]): Manifest {
   return {
     backrestVersion: '2.45',
-    backup: { label, type: 'full', reference: [label], timestampCopyStart: copyStart, timestampStart: copyStart - 5, timestampStop: copyStart + 5, blockIncr: false, bundle: false, bundleRaw: false },
+    backup: {
+      label,
+      type: 'full',
+      reference: [label],
+      timestampCopyStart: copyStart,
+      timestampStart: copyStart - 5,
+      timestampStop: copyStart + 5,
+      blockIncr: false,
+      bundle: false,
+      bundleRaw: false,
+    },
     db: { id: 1, systemId: 1n, version: '15', catalogVersion: 202209061, controlVersion: 1300 },
     options: { archiveCheck: true, archiveCopy: false, compressType: 'lz4', hardlink: false, online: true },
     targets: new Map([
@@ -30,15 +52,36 @@ function manifest(label: string, copyStart: number, files: ManifestFile[]): Mani
 }
 
 const stored = (name: string, size: number, timestamp: number) =>
-  file(name, size, timestamp, { checksum: 'a'.repeat(40), checksumRepo: 'b'.repeat(40), sizeRepo: Math.ceil(size / 10), checksumPage: true });
+  file(name, size, timestamp, {
+    checksum: 'a'.repeat(40),
+    checksumRepo: 'b'.repeat(40),
+    sizeRepo: Math.ceil(size / 10),
+    checksumPage: true,
+  });
 
 function plan(current: Manifest, prior?: Manifest, delta = false) {
-  return planFiles({ manifest: current, prior, resumed: undefined, backupPath: '/repo/backup/main/L', compressType: 'lz4', compressLevel: 1, delta, bufferSize: 1048576, pageChecksumSegment: (name) => (name.startsWith('pg_data/base/') ? 0 : undefined) });
+  return planFiles({
+    manifest: current,
+    prior,
+    resumed: undefined,
+    backupPath: '/repo/backup/main/L',
+    compressType: 'lz4',
+    compressLevel: 1,
+    delta,
+    bufferSize: 1048576,
+    pageChecksumSegment: (name) => (name.startsWith('pg_data/base/') ? 0 : undefined),
+  });
 }
 
 describe('planFiles', () => {
   it('copies every file of a full backup, one queue per target, with page checks for relation files', () => {
-    const result = plan(manifest('F', 1000, [file('pg_data/PG_VERSION', 3, 900), file('pg_data/base/5/16384', 8192, 900), file('pg_tblspc/16384/PG_15_202209061/5/16390', 8192, 900)]));
+    const result = plan(
+      manifest('F', 1000, [
+        file('pg_data/PG_VERSION', 3, 900),
+        file('pg_data/base/5/16384', 8192, 900),
+        file('pg_tblspc/16384/PG_15_202209061/5/16390', 8192, 900),
+      ]),
+    );
     expect(result.referenced).toBe(0);
     expect(result.jobs.map((job) => [job.key, job.queue, job.size])).toEqual([
       ['pg_data/PG_VERSION', 'pg_data', 3],
@@ -53,12 +96,28 @@ describe('planFiles', () => {
   });
 
   it('references files whose size and timestamp are unchanged, copying their checksums and the holding label', () => {
-    const prior = manifest('F', 1000, [stored('pg_data/a', 100, 900), { ...stored('pg_data/b', 100, 900), reference: 'OLDER' }, stored('pg_data/c', 100, 900), stored('pg_data/empty', 0, 900)]);
-    const current = manifest('I', 2000, [file('pg_data/a', 100, 900), file('pg_data/b', 100, 900), file('pg_data/c', 101, 1900), file('pg_data/empty', 0, 1950), file('pg_data/new', 5, 1900)]);
+    const prior = manifest('F', 1000, [
+      stored('pg_data/a', 100, 900),
+      { ...stored('pg_data/b', 100, 900), reference: 'OLDER' },
+      stored('pg_data/c', 100, 900),
+      stored('pg_data/empty', 0, 900),
+    ]);
+    const current = manifest('I', 2000, [
+      file('pg_data/a', 100, 900),
+      file('pg_data/b', 100, 900),
+      file('pg_data/c', 101, 1900),
+      file('pg_data/empty', 0, 1950),
+      file('pg_data/new', 5, 1900),
+    ]);
     const result = plan(current, prior);
     expect(result.jobs.map((job) => job.key)).toEqual(['pg_data/c', 'pg_data/new']);
     expect(result.referenced).toBe(3);
-    expect(current.files.get('pg_data/a')).toMatchObject({ reference: 'F', checksum: 'a'.repeat(40), sizeRepo: 10, checksumPage: true });
+    expect(current.files.get('pg_data/a')).toMatchObject({
+      reference: 'F',
+      checksum: 'a'.repeat(40),
+      sizeRepo: 10,
+      checksumPage: true,
+    });
     expect(current.files.get('pg_data/b')!.reference).toBe('OLDER'); // the backup that really holds it
     expect(current.files.get('pg_data/empty')!.reference).toBe('F'); // empty files are always referenced
   });
@@ -80,7 +139,10 @@ describe('planFiles', () => {
     const result = plan(manifest('I', 2000, [changed, file('pg_data/b', 100, 900)]), prior);
     expect(result.delta).toBe(true);
     // with delta, an unchanged-looking file is hashed against the prior checksum instead of trusted
-    expect((result.jobs.find((job) => job.key === 'pg_data/b')!.data as BackupFileJob).delta).toEqual({ checksum: 'a'.repeat(40), size: 100 });
+    expect((result.jobs.find((job) => job.key === 'pg_data/b')!.data as BackupFileJob).delta).toEqual({
+      checksum: 'a'.repeat(40),
+      size: 100,
+    });
   });
 
   it('knows targets and source paths', () => {
