@@ -441,6 +441,14 @@ async function storeFile(
     (data) => repo.storage.write(`${backupPath}/${name}${compressExtension(compressType)}`, data),
     { compressType, compressLevel: level },
   );
+  addStoredFile(manifest, name, { status: 'copied', ...written });
+}
+
+/**
+ * A file the backup adds itself (backup_label, tablespace_map, archive-copy WAL): the data
+ * directory's owner, its files' default mode, the stop time.
+ */
+function addStoredFile(manifest: Manifest, name: string, result: Extract<BackupFileResult, { status: 'copied' }>): void {
   const pgData = manifest.paths.get('pg_data')!;
   const file: ManifestFile = {
     name,
@@ -454,7 +462,7 @@ async function storeFile(
     group: pgData.group,
     mode: pgData.mode & 0o640,
   };
-  stored(file, { status: 'copied', ...written }, compressType);
+  stored(file, result, manifest.options.compressType);
   manifest.files.set(name, file);
 }
 
@@ -467,7 +475,6 @@ async function copyWal(
   compressType: WritableCompressType,
   level: number,
 ): Promise<void> {
-  const pgData = manifest.paths.get('pg_data')!;
   for (const [segment, path] of segments) {
     const name = `pg_data/pg_wal/${segment}`;
     const results = await runPipeline(
@@ -482,29 +489,12 @@ async function copyWal(
       ],
       (data) => repo.storage.write(`${backupPath}/${name}${compressExtension(compressType)}`, data),
     );
-    const file: ManifestFile = {
-      name,
-      size: 0,
-      sizeRepo: 0,
-      timestamp: manifest.backup.timestampStop,
-      checksum: undefined,
-      checksumRepo: undefined,
-      reference: undefined,
-      user: pgData.user,
-      group: pgData.group,
-      mode: pgData.mode & 0o640,
-    };
-    stored(
-      file,
-      {
-        status: 'copied',
-        size: results['size'] as number,
-        checksum: results['checksum'] as string,
-        repoSize: results['repoSize'] as number,
-        repoChecksum: results['repoChecksum'] as string,
-      },
-      compressType,
-    );
-    manifest.files.set(name, file);
+    addStoredFile(manifest, name, {
+      status: 'copied',
+      size: results['size'] as number,
+      checksum: results['checksum'] as string,
+      repoSize: results['repoSize'] as number,
+      repoChecksum: results['repoChecksum'] as string,
+    });
   }
 }
