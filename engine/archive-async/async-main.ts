@@ -1,6 +1,32 @@
 // The background process of asynchronous archiving (pgBackRest's archive-push:async and
 // archive-get:async roles): `node async-main.js <archive-push|archive-get> <options> <params>`.
 // The foreground command starts it detached (spawn.ts) and reads what it did from the spool.
+//
+// Asynchronous archiving, the whole design (archive-async=y):
+//
+//   PostgreSQL ── archive_command ──> pgkeep-fast.sh ──(anything it cannot answer)──> node cli.js archive-push
+//                                        │  reads <spool>/archive/<stanza>/out/<wal>.ok    │  (push-async.ts)
+//                                        │  starts the background process when none runs  │  same, reports errors,
+//                                        ▼                                                 ▼  writes the descriptor
+//                           node async-main.js archive-push <pg_wal>  (push-queue.ts, holds <stanza>-archive.lock)
+//                             pushes every pg_wal/archive_status/*.ready without an .ok, oldest first,
+//                             process-max × 2 at a time, writes <wal>.ok / <wal>.error / global.error,
+//                             stays LINGER_MS watching archive_status (inotify) for the next segments
+//
+// - Spool layout and status file format are pgBackRest's (spool.ts), so the two tools can share it.
+// - The foreground returns success only when the .ok of that very segment exists; the .ok is
+//   written only after the repository copy is synced and renamed into place (push-file.ts): a
+//   crash at any point leaves either no .ok (the segment is pushed again; a half-written copy is a
+//   temporary file, removed by that next push) or a complete copy.
+// - An .error reaches PostgreSQL at its next look (first look excepted, as in pgBackRest, so a new
+//   background process can retry); nothing at all within archive-timeout is ArchiveTimeout.
+// - archive-push-queue-max: over it, the waiting files are reported ok with a loud warning and not
+//   archived (pgBackRest's semantics), rather than pg_wal filling the disk.
+// - The shell fast path (fast-path.ts, pgkeep-fast.sh) answers a pushed or queued segment in a
+//   few ms without Node, from a descriptor the Node foreground writes and that the shell only
+//   trusts while the configuration, environment, arguments and stop files are unchanged.
+// - archive-get: the foreground (get-async.ts) moves prefetched segments from <spool>/.../in into
+//   place; the background process (get-queue.ts) fetches what the queue lacks, verified.
 import { join } from 'node:path';
 
 import { parseCommandLine } from '../config/command-line.js';
@@ -90,6 +116,7 @@ function configureLog(config: Config, mode: AsyncMode): void {
 /* v8 ignore next 5 */
 if (process.argv[1] !== undefined && import.meta.filename === process.argv[1]) {
   const controller = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => controller.abort(new Error(`received ${signal}`)));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => controller.abort(new Error(`received ${signal}`)));
   process.exitCode = await runBackground(process.argv.slice(2), controller.signal);
 }

@@ -117,7 +117,8 @@ export function fastPathDescriptor(facts: FastPathFacts): string | undefined {
   lines.push(`node ${process.execPath}`);
   for (const word of facts.backgroundArgs) lines.push(`bg ${word}`);
   lines.push(`absent ${stopFilePath(facts.lockPath, stanza)}`, `absent ${stopFilePath(facts.lockPath)}`);
-  for (const entry of invocation.configTrace.entries) lines.push(`${entry.stamp === undefined ? 'absent' : 'newer'} ${entry.path}`);
+  for (const entry of invocation.configTrace.entries)
+    lines.push(`${entry.stamp === undefined ? 'absent' : 'newer'} ${entry.path}`);
   const env = Object.entries(invocation.env).filter(
     ([name, value]) => value !== undefined && ENV_PREFIXES.some((prefix) => name.startsWith(prefix)),
   );

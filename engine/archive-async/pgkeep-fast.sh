@@ -107,7 +107,8 @@ $variables
 VARIABLES
   [ "$count" = "$env_count" ] || return 1
 
-  polls=0 started=''
+  # Waits of 5, 10, 20, then 40 ms: each look costs a `sleep` process, and a push takes tens of ms.
+  waited=0 pause=5 started=''
   while :; do
     if [ -f "$out/$segment.ok" ]; then
       # an .ok with content carries a warning (or a manual skip): Node prints it
@@ -116,7 +117,7 @@ VARIABLES
     fi
     # an error is reported by Node, which also restarts the background process
     if [ -e "$out/$segment.error" ] || [ -e "$out/global.error" ]; then return 1; fi
-    [ "$polls" -lt $((wait_ms / 10)) ] || return 1
+    [ "$waited" -lt "$wait_ms" ] || return 1
     # Queued: wait while a live process holds the archive lock (the background process) or while
     # the one started here is starting; start one when none runs.
     content=''
@@ -132,8 +133,10 @@ VARIABLES
       setsid "$node" "$@" "$wal_dir" </dev/null >/dev/null 2>&1 &
       started=$!
     fi
-    sleep 0.01 || return 1
-    polls=$((polls + 1))
+    case $pause in 5) seconds=0.005 ;; 10) seconds=0.01 ;; 20) seconds=0.02 ;; *) seconds=0.04 ;; esac
+    sleep "$seconds" || return 1
+    waited=$((waited + pause))
+    [ "$pause" -ge 40 ] || pause=$((pause * 2))
   done
 }
 

@@ -46,7 +46,11 @@ export type AsyncStatus =
  * `global`) global.error; undefined when there is none. An .ok file holding a non-zero code is an
  * .error renamed by hand to skip the file: it counts as ok, with a warning saying so.
  */
-export async function readStatus(dir: string, name: string, options: { global?: boolean } = {}): Promise<AsyncStatus | undefined> {
+export async function readStatus(
+  dir: string,
+  name: string,
+  options: { global?: boolean } = {},
+): Promise<AsyncStatus | undefined> {
   const candidates = [name + STATUS_OK, name + STATUS_ERROR, ...(options.global === false ? [] : [GLOBAL_STATUS + STATUS_ERROR])];
   for (const file of candidates) {
     const content = await readIfExists(join(dir, file));

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
@@ -21,9 +21,10 @@ export function stageCli(repoRoot: string): string {
     .filter((line) => line.includes('node_modules'));
   for (const path of packages) cpSync(path, join(stage, relative(repoRoot, path)), { recursive: true, dereference: true });
 
+  // The package's bin (the sh fast path that runs Node for everything but a pushed segment), as an
+  // installed `pgkeep` would be: a link to it.
   const bin = join(stage, 'pgkeep');
-  writeFileSync(bin, `#!/bin/sh\nexec ${process.execPath} ${join(stage, 'dist', 'engine', 'cli.js')} "$@"\n`);
-  chmodSync(bin, 0o755);
+  symlinkSync(join(stage, 'dist', 'engine', 'archive-async', 'pgkeep-fast.sh'), bin);
   execFileSync('chmod', ['-R', 'a+rX', stage]);
   return stage;
 }

@@ -46,7 +46,7 @@ export async function getAsync(config: Config, name: string, destination: string
 
   const wait = new DirectoryWait(config.number('archive-timeout') * 1000, [inDir]);
   let first = true;
-  let found = false;
+  let found: boolean;
   let foundOk = false;
   let started: number | undefined; // the background process this call started, while it may still be starting
   let starts = 0;
@@ -114,7 +114,7 @@ export async function queueNeed(
 ): Promise<string[]> {
   const total = Math.max(2, Math.floor(queueMax / segmentSize));
   const ideal: string[] = [];
-  for (let segment = found ? nextSegmentName(name, segmentSize) : name; ideal.length < total; ) {
+  for (let segment = found ? nextSegmentName(name, segmentSize) : name; ideal.length < total;) {
     ideal.push(segment);
     segment = nextSegmentName(segment, segmentSize);
   }
@@ -126,7 +126,8 @@ export async function queueNeed(
   for (const file of actual) {
     if (wanted.has(file)) keep.add(file);
     // An .ok beside its kept segment carries warnings for that segment: keep it.
-    else if (!(file.endsWith(STATUS_OK) && present.has(file.slice(0, -STATUS_OK.length)))) await removeIfExists(join(inDir, file));
+    else if (!(file.endsWith(STATUS_OK) && present.has(file.slice(0, -STATUS_OK.length))))
+      await removeIfExists(join(inDir, file));
   }
   return ideal.filter((segment) => !keep.has(segment));
 }

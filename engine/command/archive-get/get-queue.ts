@@ -73,7 +73,11 @@ export async function runGetQueue(context: BackgroundContext): Promise<void> {
     if (stop?.located.error !== undefined) {
       const message = [stop.located.error.message, ...stop.located.warnings].join('\n');
       log.warn(`[${stop.located.error.errorName}] ${message}`);
-      await writeError(inDir, stop.name, new PgkeepError(stop.located.error.errorName, message, { hint: stop.located.error.hint }));
+      await writeError(
+        inDir,
+        stop.name,
+        new PgkeepError(stop.located.error.errorName, message, { hint: stop.located.error.hint }),
+      );
     } else if (stop !== undefined) {
       // Written last, so a foreground that starts the next process at once retries what is missing.
       log.detail(`unable to find ${stop.name} in the archive`);

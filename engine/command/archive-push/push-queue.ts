@@ -20,6 +20,15 @@ import { archiveStatusDir, dropWarning, queueExceeded, readyList } from './ready
 export const LINGER_MS = 2_000;
 
 /**
+ * Pushes in flight per process-max slot. The pushes run in this process: reading and hashing on
+ * the main thread, compressing in libuv's thread pool, writing asynchronously; a second push per
+ * slot keeps every stage busy while the other waits (as the worker pool sends a job ahead to each
+ * worker). Measured on 2 cores, 16 MiB segments, lz4: 1 at a time 58 ms/segment, 2 at a time
+ * 36-45 ms, 4 at a time 29-36 ms; the CPU time per segment (~48 ms) does not change.
+ */
+export const PUSHES_PER_PROCESS = 2;
+
+/**
  * The background process of asynchronous archive-push (pgBackRest's cmdArchivePushAsync), holding
  * the stanza's archive lock. In rounds:
  *
@@ -29,8 +38,8 @@ export const LINGER_MS = 2_000;
  *    archivePushProcessList, which also removes old .error files and the .ok files PostgreSQL
  *    is done with); only `.ready` files, never a segment PostgreSQL is still writing;
  * 3. over archive-push-queue-max: each file is dropped, reported ok with a loud warning;
- * 4. else the repositories are checked once for the round, and the files are pushed
- *    `process-max` at a time, each file's .ok or .error written as soon as it is done (the
+ * 4. else the repositories are checked once for the round, and the files are pushed, oldest
+ *    first, `process-max` × PUSHES_PER_PROCESS at a time, each file's .ok or .error written as soon as it is done (the
  *    .ok only after the repository copy is synced: a crash at any point leaves no .ok for a
  *    file that is not safely stored, and the next call pushes it again);
  * 5. a round with errors ends the process (as pgBackRest's one-shot process does), so the
@@ -75,7 +84,7 @@ export async function runPushQueue(context: BackgroundContext): Promise<void> {
         }
       } else {
         const plan = await pushPlan(config, await pushOptions(config));
-        const failures = await pushFiles(files, walDir, outDir, plan, processMax, signal);
+        const failures = await pushFiles(files, walDir, outDir, plan, processMax * PUSHES_PER_PROCESS, signal);
         if (failures > 0) return;
       }
       idle.restart(lingerMs);
@@ -106,33 +115,39 @@ export async function processList(walDir: string, outDir: string): Promise<strin
   return ready.filter((file) => !ok.has(file));
 }
 
-/** Pushes the files, `processMax` at a time, oldest first; returns how many failed. */
+/**
+ * Pushes the files, oldest first, `concurrency` at a time; returns how many failed. The first
+ * file is pushed alone: PostgreSQL is waiting for exactly that one, and it is done sooner when it
+ * does not share the machine with the next ones (they all start once it is).
+ */
 async function pushFiles(
   files: readonly string[],
   walDir: string,
   outDir: string,
   plan: PushPlan,
-  processMax: number,
+  concurrency: number,
   signal: AbortSignal,
 ): Promise<number> {
   let next = 0;
   let failures = 0;
-  const worker = async () => {
-    while (next < files.length && !signal.aborted) {
-      const file = files[next++]!;
-      try {
-        const warnings = await pushToRepos(join(walDir, file), file, plan);
-        for (const warning of warnings) log.warn(warning);
-        await writeOk(outDir, file, warnings.join('\n'));
-        log.detail(`pushed WAL file '${file}' to the archive`);
-      } catch (error) {
-        const failure = toPgkeepError(error);
-        failures++;
-        log.warn(`could not push WAL file '${file}' to the archive (will be retried): [${failure.code}] ${failure.message}`);
-        await writeError(outDir, file, failure);
-      }
+  const pushNext = async (): Promise<void> => {
+    const file = files[next++]!;
+    try {
+      const warnings = await pushToRepos(join(walDir, file), file, plan);
+      for (const warning of warnings) log.warn(warning);
+      await writeOk(outDir, file, warnings.join('\n'));
+      log.detail(`pushed WAL file '${file}' to the archive`);
+    } catch (error) {
+      const failure = toPgkeepError(error);
+      failures++;
+      log.warn(`could not push WAL file '${file}' to the archive (will be retried): [${failure.code}] ${failure.message}`);
+      await writeError(outDir, file, failure);
     }
   };
-  await Promise.all(Array.from({ length: Math.min(processMax, files.length) }, () => worker()));
+  const worker = async () => {
+    while (next < files.length && !signal.aborted) await pushNext();
+  };
+  await pushNext(); // the round started after a look at the signal: one more file is fine
+  await Promise.all(Array.from({ length: Math.min(concurrency, files.length - next) }, () => worker()));
   return failures;
 }

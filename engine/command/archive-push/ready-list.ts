@@ -65,7 +65,9 @@ export function sizeFormat(size: number): string {
   ];
   for (const [factor, unit] of units) {
     if (size < factor) continue;
-    return Math.floor(size / (factor / 10)) % 10 !== 0 ? `${(size / factor).toFixed(1)}${unit}` : `${Math.floor(size / factor)}${unit}`;
+    return Math.floor(size / (factor / 10)) % 10 !== 0
+      ? `${(size / factor).toFixed(1)}${unit}`
+      : `${Math.floor(size / factor)}${unit}`;
   }
   return `${size}B`;
 }
