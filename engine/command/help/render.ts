@@ -51,7 +51,8 @@ export function renderCommandHelp(command: CommandName): string {
   return lines.join('\n');
 }
 
-export function renderOptionHelp(command: CommandName, written: string): string {
+export function renderOptionHelp(command: CommandName, option: string): string {
+  const written = option.replace(/^--/, '');
   const ref = lookupOption(written, true);
   if (ref === undefined || ref.def.commands[command] === undefined) {
     const suggestion = suggestOption(written);
