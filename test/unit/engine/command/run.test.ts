@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
 import { runCommand } from '../../../../engine/command/run.js';
@@ -39,9 +43,9 @@ describe('runCommand', () => {
   });
 
   it('refuses commands that write as the database user when run as root, unless --allow-root', async () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'pgkeep-run-test-'));
     const files = {
-      '/etc/pgkeep/pgkeep.conf':
-        '[global]\nrepo1-path=/nonexistent/repo\nlock-path=/nonexistent/lock\n[main]\npg1-path=/nonexistent/data\n',
+      '/etc/pgkeep/pgkeep.conf': `[global]\nrepo1-path=${scratch}/repo\nlock-path=${scratch}/lock\n[main]\npg1-path=${scratch}/data\n`,
     };
     const root = await pgkeep(['--stanza=main', 'stanza-create'], files, 0);
     expect(root).toMatchObject({
@@ -50,6 +54,7 @@ describe('runCommand', () => {
     });
     const allowed = await pgkeep(['--stanza=main', '--allow-root', 'stanza-create'], files, 0);
     expect(allowed.code).not.toBe(133); // goes on, and fails for the missing data directory instead
+    rmSync(scratch, { recursive: true, force: true });
   });
 
   it('logs the command begin line with options, secrets redacted, on the console level', async () => {
