@@ -83,14 +83,21 @@ export async function copyWalFile(found: FoundWal, destination: string): Promise
   const temporary = `${name}.pgkeep.get`;
   const where = `${found.repo.storage.resolve(found.path)} (repo${found.repo.index})`;
   let result;
+  // When decoding fails, the pipeline may reject before the write into the temporary file has
+  // ended: whichever ends last removes the file.
+  let failed = false;
+  let writing: Promise<void> = Promise.resolve();
+  const sink = (data: AsyncIterable<Buffer>) => {
+    writing = target.write(temporary, data, { mode: 0o600, atomic: false }).finally(async () => {
+      if (failed) await target.remove(temporary);
+    });
+    return writing;
+  };
   try {
-    result = await copyFromRepo(
-      source!,
-      (data) => target.write(temporary, data, { mode: 0o600, atomic: false }),
-      compressTypeFromExtension(found.path),
-      where,
-    );
+    result = await copyFromRepo(source!, sink, compressTypeFromExtension(found.path), where);
   } catch (caught) {
+    failed = true;
+    await writing.catch(() => undefined);
     await target.remove(temporary);
     const error = toPgkeepError(caught);
     if (error.errorName === 'FileWrite' || error.errorName === 'Access' || error.errorName === 'PathCreate') throw error;

@@ -43,7 +43,7 @@ function thrown(action: () => unknown): unknown {
   throw new Error('expected an error');
 }
 
-const examples = join(import.meta.dirname, '..', '..', '..', '..', '..', 'shared', 'design', 'pgbackrest-2.45-examples');
+const examples = join(import.meta.dirname, '..', '..', '..', 'fixtures', 'pgbackrest-2.45-examples');
 const temp = mkdtempSync(join(tmpdir(), 'pgkeep-wal-'));
 afterAll(() => rmSync(temp, { recursive: true, force: true }));
 

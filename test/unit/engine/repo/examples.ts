@@ -1,18 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** The real pgBackRest 2.45 files of the design folder (repo-format.md, section 14). */
-export const EXAMPLES_DIR = join(
-  import.meta.dirname,
-  '..',
-  '..',
-  '..',
-  '..',
-  '..',
-  'shared',
-  'design',
-  'pgbackrest-2.45-examples',
-);
+/**
+ * The real pgBackRest 2.45 files of the design notes (repo-format.md, section 14), kept with the
+ * tests so they run from any checkout.
+ */
+export const EXAMPLES_DIR = join(import.meta.dirname, '..', '..', '..', 'fixtures', 'pgbackrest-2.45-examples');
 
 export function example(name: string): Buffer {
   return readFileSync(join(EXAMPLES_DIR, name));
