@@ -5,6 +5,7 @@ import { PgkeepError } from '../../error/pgkeep-error.js';
 import { log } from '../../log/logger.js';
 import { acquireLock, removeStopFile, stopFileExists } from '../../repo/lock/lock.js';
 import type { CommandContext } from '../command.js';
+import { ALL_LOCK_WAIT_MS } from '../common/stanza-lock.js';
 import { archiveInfoPath, archiveStanzaPath, backupInfoPath, backupStanzaPath, stanzaRepo } from '../common/stanza-repo.js';
 import { repoIndexes } from '../common/storages.js';
 
@@ -27,7 +28,7 @@ export async function run({ config }: CommandContext): Promise<number> {
       hint: 'stop the cluster first, or pass --force if it is no longer archiving to this stanza',
     });
   }
-  const lock = await acquireLock({ lockPath, stanza, type: 'all' });
+  const lock = await acquireLock({ lockPath, stanza, type: 'all', timeoutMs: ALL_LOCK_WAIT_MS });
   try {
     for (const index of repoIndexes(config)) {
       const repo = stanzaRepo(config, index, stanza);
