@@ -29,3 +29,15 @@ export function osUser(name = 'postgres'): OsUser {
 export function isRoot(): boolean {
   return process.getuid?.() === 0;
 }
+
+/** An OS user with its primary group's name, or undefined when there is no such user (tests that fall back to another). */
+export function findOsUser(name: string): (OsUser & { readonly group: string }) | undefined {
+  let user: OsUser;
+  try {
+    user = osUser(name);
+  } catch {
+    return undefined;
+  }
+  const group = execFileSync('getent', ['group', String(user.gid)], { encoding: 'utf8' }).split(':')[0]!;
+  return { ...user, group };
+}

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { findOsUser } from '../../../../harness/os-user.js';
+
 import { compileForChild } from '../../storage/posix/child-module.js';
 
 const script = `
@@ -23,20 +25,12 @@ afterAll(() => {
   for (const path of cleanup) rmSync(path, { recursive: true, force: true });
 });
 
-function lookup(name: string): { uid: number; gid: number; group: string } | undefined {
-  const passwd = spawnSync('getent', ['passwd', name], { encoding: 'utf8' });
-  if (passwd.status !== 0) return undefined;
-  const [, , uid, gid] = passwd.stdout.split(':');
-  const group = spawnSync('getent', ['group', gid!], { encoding: 'utf8' }).stdout.split(':')[0]!;
-  return { uid: Number(uid), gid: Number(gid), group };
-}
-
 describe('acquireLock as a user who cannot read the lock file', () => {
   // Another user's lock file (pgbackrest's are 0640) cannot be judged: the error must say so.
   // Root reads everything, so this runs in a child process as an unprivileged user, which only
   // root can start: as any other user the case is skipped.
-  const userName = lookup('postgres') === undefined ? 'nobody' : 'postgres';
-  const user = lookup(userName);
+  const userName = findOsUser('postgres') === undefined ? 'nobody' : 'postgres';
+  const user = findOsUser(userName);
 
   it.skipIf(!isRoot || user === undefined)('fails with LockAcquire naming the file, the reason and the user', () => {
     const outDir = mkdtempSync(join(tmpdir(), 'pgkeep-child-'));

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
+import { findOsUser } from '../../../../harness/os-user.js';
+
 import { compileForChild } from './child-module.js';
 
 interface Outcome {
@@ -48,19 +50,11 @@ afterAll(() => {
   for (const path of cleanup) rmSync(path, { recursive: true, force: true });
 });
 
-function lookup(name: string): { uid: number; gid: number; group: string } | undefined {
-  const passwd = spawnSync('getent', ['passwd', name], { encoding: 'utf8' });
-  if (passwd.status !== 0) return undefined;
-  const [, , uid, gid] = passwd.stdout.split(':');
-  const group = spawnSync('getent', ['group', gid!], { encoding: 'utf8' }).stdout.split(':')[0]!;
-  return { uid: Number(uid), gid: Number(gid), group };
-}
-
 describe('PosixStorage permission errors', () => {
   // Root is never denied by a mode, so the denial is seen from a child process that runs as an
   // unprivileged user. Only root can start one; as any other user the case is skipped.
-  const userName = lookup('postgres') === undefined ? 'nobody' : 'postgres';
-  const user = lookup(userName);
+  const userName = findOsUser('postgres') === undefined ? 'nobody' : 'postgres';
+  const user = findOsUser(userName);
 
   it.skipIf(!isRoot || user === undefined)(
     'maps EACCES to Access naming the path and the user, and refuses to give files away',

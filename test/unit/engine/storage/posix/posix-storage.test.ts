@@ -21,6 +21,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { PgkeepError } from '../../../../../engine/error/pgkeep-error.js';
 import { PosixStorage, processUmask, TEMP_MARK } from '../../../../../engine/storage/posix/posix-storage.js';
+import { findOsUser } from '../../../../harness/os-user.js';
 
 let dir: string;
 let storage: PosixStorage;
@@ -258,7 +259,7 @@ describe('PosixStorage.write', () => {
     await storage.write('same', Buffer.from('x'), { user: self.user!, group: self.group! });
     expect(statSync(join(dir, 'same')).uid).toBe(process.geteuid!());
     if (process.geteuid!() !== 0) return; // giving files away needs root: covered by the child process test below
-    const postgres = lookupUser('postgres');
+    const postgres = findOsUser('postgres');
     if (postgres === undefined) return; // no postgres user on this machine
     await storage.write('given', Buffer.from('x'), { user: 'postgres', group: 'postgres' });
     const stats = statSync(join(dir, 'given'));
@@ -277,15 +278,6 @@ describe('PosixStorage.write', () => {
     expect(readdirSync(dir)).toEqual(['d']);
   });
 });
-
-function lookupUser(name: string): { uid: number; gid: number } | undefined {
-  try {
-    const fields = execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).split(':');
-    return { uid: Number(fields[2]), gid: Number(fields[3]) };
-  } catch {
-    return undefined;
-  }
-}
 
 describe('PosixStorage.read', () => {
   it('streams a file in chunks, with offset and limit', async () => {
