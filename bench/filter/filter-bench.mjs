@@ -23,6 +23,7 @@ const size = Number(values.size) * MiB;
 const runs = Number(values.runs);
 const dist = process.env.PGKEEP_DIST ?? join(import.meta.dirname, '..', '..', 'dist');
 const filter = await import(join(dist, 'engine', 'filter', 'index.js'));
+const checksum = await import(join(dist, 'engine', 'postgres', 'page-checksum.js'));
 
 async function* pieces(data, piece = 64 * 1024) {
   for (let at = 0; at < data.length; at += piece) yield data.subarray(at, at + piece);
@@ -60,6 +61,18 @@ const work = mkdtempSync(join(tmpdir(), 'pgkeep-bench-'));
 try {
   console.log(`data: ${size / MiB} MiB of pgbench-like 8 KiB heap pages; best of ${runs} runs`);
   const heap = heapPages(size);
+
+  // Page checksums as a backup validates them: the same pages, each with its correct checksum.
+  const checked = Buffer.from(heap);
+  for (let at = 0; at < size; at += 8192) checksum.pageChecksumSet(checked.subarray(at, at + 8192), at / 8192);
+  await measure('page checksum validation (WebAssembly SIMD, 1 MiB chunks)', size, async () => {
+    const validator = new checksum.PageChecksumValidator();
+    for (let at = 0; at < size; at += MiB) validator.update(checked.subarray(at, at + MiB));
+    if (!(await validator.finish()).valid) throw new Error('page checksum validation failed');
+  });
+  await measure('page checksum, JavaScript block function (pageChecksum)', size, () => {
+    for (let at = 0; at < size; at += 8192) checksum.pageChecksum(checked.subarray(at, at + 8192), at / 8192);
+  });
 
   await measure('sha1 (node:crypto, Sha1Filter)', size, () => filter.runPipeline(pieces(heap), [new filter.Sha1Filter()]));
 
