@@ -158,6 +158,22 @@ describe('the restore file job', () => {
       kind: 'hash',
       checksums: [sha1(Buffer.from('hello')), sha1(Buffer.from('hello world')), sha1(Buffer.alloc(0))],
     });
+    // Several reads (1 MiB at least) into the two alternating buffers, the last one partial.
+    const large = Buffer.alloc(2.5 * 1024 * 1024);
+    for (let index = 0; index < large.length; index += 4) large.writeUInt32LE((index * 2654435761) >>> 0, index);
+    writeFileSync(join(dir, 'large'), large);
+    const twice = await handler(
+      {
+        kind: 'hash',
+        files: [
+          { path: join(dir, 'large'), size: large.length },
+          { path: join(dir, 'large'), size: 2 * 1024 * 1024 },
+        ],
+        bufferSize: 1,
+      },
+      context,
+    );
+    expect(twice).toEqual({ kind: 'hash', checksums: [sha1(large), sha1(large.subarray(0, 2 * 1024 * 1024))] });
     const error = await failure(handler({ kind: 'hash', files: [{ path: join(dir, 'link'), size: 5 }], bufferSize: 1 }, context));
     expect(error.message).toContain(join(dir, 'link'));
     const unreadable = await failure(handler({ kind: 'hash', files: [{ path: dir, size: 5 }], bufferSize: 1 }, context));
