@@ -1,9 +1,14 @@
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+
+import { compressFrame } from 'lz4-napi';
+
 import { PgkeepError } from '../error/pgkeep-error.js';
-import { compressLevel, type CompressType } from './compress-type.js';
+import { compressLevel, type CompressType, type WritableCompressType } from './compress-type.js';
 import { bzip2Decompressor, ExternalDecompressFilter, zstdDecompressor } from './external-decompress.js';
 import { Filter } from './filter.js';
-import { GzCompressFilter, GzDecompressFilter } from './gz.js';
-import { Lz4CompressFilter } from './lz4-compress.js';
+import { GZIP_OPTIONS, GzCompressFilter, GzDecompressFilter, setGzipOsUnix } from './gz.js';
+import { LZ4_CHUNK_SIZE, Lz4CompressFilter } from './lz4-compress.js';
 import { Lz4DecompressFilter } from './lz4-decompress.js';
 
 /** Passes bytes through unchanged: compress type none. */
@@ -30,6 +35,30 @@ export function compressFilter(type: CompressType, level?: number): Filter {
       throw new PgkeepError('FeatureNotSupported', `pgkeep cannot write compress type ${type}`, {
         hint: 'set compress-type to lz4, gz or none',
       });
+  }
+}
+
+const gzipWhole = promisify(gzip);
+
+/**
+ * The bytes compressFilter(type, level) would produce for `data` given whole, without a stream:
+ * a backup's many small files cost a stream pipeline each otherwise, and its garbage. Both run in
+ * the thread pool.
+ */
+export async function compressWhole(data: Buffer, type: WritableCompressType, level?: number): Promise<Buffer> {
+  switch (type) {
+    case 'none':
+      return data;
+    case 'gz':
+      return setGzipOsUnix(await gzipWhole(data, { ...GZIP_OPTIONS, level: compressLevel('gz', level) }));
+    case 'lz4': {
+      compressLevel('lz4', level);
+      // One frame per chunk, as Lz4CompressFilter cuts them; empty input is one empty frame.
+      const frames: Promise<Buffer>[] = [];
+      for (let at = 0; at < data.length || at === 0; at += LZ4_CHUNK_SIZE)
+        frames.push(compressFrame(data.subarray(at, at + LZ4_CHUNK_SIZE), { contentChecksum: true }));
+      return frames.length === 1 ? frames[0]! : Buffer.concat(await Promise.all(frames));
+    }
   }
 }
 

@@ -12,6 +12,14 @@ import { Filter } from './filter.js';
  */
 const GZIP_OS_BYTE = 9;
 const GZIP_OS_UNIX = 3;
+/** zlib's settings for pgBackRest's gzip, less the level. */
+export const GZIP_OPTIONS = { memLevel: 9, windowBits: 15 } as const;
+
+/** Sets the OS byte of a whole gzip member to Unix (see above); returns it. */
+export function setGzipOsUnix(member: Buffer): Buffer {
+  member[GZIP_OS_BYTE] = GZIP_OS_UNIX;
+  return member;
+}
 
 export class GzCompressFilter extends Filter {
   private readonly zlib: Gzip;
@@ -19,7 +27,7 @@ export class GzCompressFilter extends Filter {
 
   constructor(level: number) {
     super();
-    this.zlib = createGzip({ level, memLevel: 9, windowBits: 15 });
+    this.zlib = createGzip({ ...GZIP_OPTIONS, level });
     this.zlib.on('data', (data: Buffer) => {
       if (this.written <= GZIP_OS_BYTE && this.written + data.length > GZIP_OS_BYTE)
         data[GZIP_OS_BYTE - this.written] = GZIP_OS_UNIX;

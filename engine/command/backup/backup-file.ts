@@ -6,6 +6,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import type { JobHandler } from '../../exec/job.js';
 import { PgkeepError, toPgkeepError } from '../../error/pgkeep-error.js';
 import type { WritableCompressType } from '../../filter/compress-type.js';
+import { compressWhole } from '../../filter/compress.js';
 import { copyToRepo, runPipeline } from '../../filter/pipeline.js';
 import { PG_PAGE_SIZE } from '../../postgres/version-table.js';
 import { PageChecksumValidator, type PageErrorList } from '../../postgres/page-checksum.js';
@@ -125,7 +126,7 @@ const SMALL_FILE = 256 * 1024;
 
 /**
  * The same copy as the streaming path, for a small file: one read, the plain checksum computed
- * directly, the compressed bytes collected and written with one call. Undefined when the file
+ * directly, the file compressed whole (no stream) and written with one call. Undefined when the file
  * grew past the limit since the manifest was built (the streaming path then copies it).
  */
 async function copySmallFile(
@@ -136,14 +137,7 @@ async function copySmallFile(
   if (data.length > SMALL_FILE * 4) return undefined;
   validator?.update(data);
   const checksum = createHash('sha1').update(data).digest('hex');
-  let stored: Buffer = data;
-  if (job.compressType !== 'none') {
-    const chunks: Buffer[] = [];
-    await runPipeline(data, [{ type: 'compress', compressType: job.compressType, level: job.compressLevel }], async (output) => {
-      for await (const chunk of output) chunks.push(chunk);
-    });
-    stored = Buffer.concat(chunks);
-  }
+  const stored = await compressWhole(data, job.compressType, job.compressLevel);
   await storage.write(job.target, stored, { mode: 0o640, syncPath: false });
   const repoChecksum = stored === data ? checksum : createHash('sha1').update(stored).digest('hex');
   let pageChecksum;
