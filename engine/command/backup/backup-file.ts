@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 
 import type { JobHandler } from '../../exec/job.js';
@@ -33,6 +34,14 @@ export interface BackupFileJob {
   readonly ignoreMissing: boolean;
   /** Read the file in chunks of this size (buffer-size; at least 1 MiB is best for throughput). */
   readonly bufferSize: number;
+  /**
+   * Not before this time (epoch ms, this machine's clock): the file is dated in the second the
+   * manifest was built, and a write later in that same second would keep its timestamp; read
+   * once that second is over, the copy holds every such write, and any later one dates the file
+   * past the manifest, so the next backup sees it changed. (pgBackRest waits out that second
+   * before copying anything; here only the files it concerns wait, the others are copied meanwhile.)
+   */
+  readonly notBefore?: number | undefined;
 }
 
 export type BackupFileResult =
@@ -66,6 +75,7 @@ const storage = new PosixStorage({ basePath: '/' });
  */
 export const handler: JobHandler<BackupFileJob, BackupFileResult> = async (job, context) => {
   const highWaterMark = Math.max(job.bufferSize, 1024 * 1024);
+  if (job.notBefore !== undefined && job.notBefore > Date.now()) await sleep(job.notBefore - Date.now());
   try {
     if (
       job.resume !== undefined &&

@@ -18,6 +18,12 @@ export interface FilePlanInput {
   readonly bufferSize: number;
   /** Relation files to validate: the file's segment number, or undefined. */
   readonly pageChecksumSegment: (name: string) => number | undefined;
+  /**
+   * This machine's clock (epoch ms) when the database clock reaches the copy start, for online
+   * backups: files dated in the second the manifest was built, or later, are not read before it
+   * (BackupFileJob.notBefore). Undefined: no file waits.
+   */
+  readonly copyStartReadyAt?: number | undefined;
 }
 
 export interface FilePlan {
@@ -103,6 +109,7 @@ export function reference(file: ManifestFile, was: ManifestFile, priorLabel: str
 function fileJob(input: FilePlanInput, file: ManifestFile, was: ManifestFile | undefined): Job {
   const target = targetOf(file.name);
   const segmentNo = input.pageChecksumSegment(file.name);
+  const recent = file.timestamp >= input.manifest.backup.timestampCopyStart - 1;
   const data: BackupFileJob = {
     source: sourcePath(input.manifest, file.name),
     target: `${input.backupPath}/${file.name}${compressExtension(input.compressType)}`,
@@ -114,6 +121,7 @@ function fileJob(input: FilePlanInput, file: ManifestFile, was: ManifestFile | u
     resume: resumeCheck(input.resumed, file),
     ignoreMissing: file.name !== 'pg_data/global/pg_control',
     bufferSize: input.bufferSize,
+    notBefore: recent ? input.copyStartReadyAt : undefined,
   };
   return { key: file.name, handler: 'backup-file', size: file.size, queue: target, data };
 }

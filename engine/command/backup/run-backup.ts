@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import type { Config } from '../../config/config.js';
 import { runJobs } from '../../exec/pool.js';
@@ -159,7 +158,7 @@ async function backupUnderLock(
       tablespaces: tablespaces?.map((ts) => ({ oid: ts.oid, name: ts.name })),
       exclude: config.list('exclude'),
     });
-    const copyStart = await copyStartTime(client);
+    const { copyStart, readyAt } = await copyStartTime(client);
 
     const current = currentPgEntry(backupInfo);
     const manifest: Manifest = {
@@ -221,6 +220,7 @@ async function backupUnderLock(
       delta: config.boolean('delta'),
       bufferSize: config.number('buffer-size'),
       pageChecksumSegment: checksumPage ? pageChecksumSegment : () => undefined,
+      copyStartReadyAt: readyAt,
     });
     manifest.options.delta = plan.delta;
     await saveCheckpoint(repo, manifest);
@@ -309,17 +309,18 @@ function chooseCompressType(config: Config, prior: Manifest | undefined): Writab
 
 /**
  * The copy start time (repo-format 7): the database clock just after the manifest was built, plus
- * one second, and waits until the clock is there. A file changed after this has a later
- * timestamp than the manifest records, so the next backup sees it as changed.
+ * one second; and when this machine's clock will be there. Files dated in the second the manifest
+ * was built are read only from then on (BackupFileJob.notBefore), so a file changed after its
+ * copy has a later timestamp than the manifest records and the next backup sees it as changed.
+ * Unlike pgBackRest, nothing else waits for that second to end.
  */
-async function copyStartTime(client: PgClient | undefined): Promise<number> {
-  if (client === undefined) return Math.floor(Date.now() / 1000);
-  const copyStart = Math.floor(await client.now()) + 1;
-  for (;;) {
-    const now = await client.now();
-    if (now >= copyStart) return copyStart;
-    await sleep(Math.max(1, Math.ceil((copyStart - now) * 1000)));
-  }
+async function copyStartTime(client: PgClient | undefined): Promise<{ copyStart: number; readyAt: number | undefined }> {
+  if (client === undefined) return { copyStart: Math.floor(Date.now() / 1000), readyAt: undefined };
+  const now = await client.now();
+  // The database clock read `now` at the latest when the answer arrived: counting from here, it
+  // is at the copy start by readyAt or before.
+  const copyStart = Math.floor(now) + 1;
+  return { copyStart, readyAt: Date.now() + Math.ceil((copyStart - now) * 1000) };
 }
 
 async function copyFiles(

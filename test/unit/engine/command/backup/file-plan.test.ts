@@ -74,6 +74,31 @@ function plan(current: Manifest, prior?: Manifest, delta = false) {
 }
 
 describe('planFiles', () => {
+  it('holds back only the files dated in the second the manifest was built (or later) until the copy start', () => {
+    const current = manifest('F', 1000, [
+      file('pg_data/old', 10, 998),
+      file('pg_data/last-second', 10, 999),
+      file('pg_data/copy-start', 10, 1000),
+    ]);
+    const readyAt = Date.now() + 400;
+    const jobs = planFiles({
+      manifest: current,
+      prior: undefined,
+      resumed: undefined,
+      backupPath: '/repo/backup/main/F',
+      compressType: 'lz4',
+      compressLevel: 1,
+      delta: false,
+      bufferSize: 1048576,
+      pageChecksumSegment: () => undefined,
+      copyStartReadyAt: readyAt,
+    }).jobs;
+    const notBefore = Object.fromEntries(jobs.map((job) => [job.key, (job.data as BackupFileJob).notBefore]));
+    expect(notBefore).toEqual({ 'pg_data/old': undefined, 'pg_data/last-second': readyAt, 'pg_data/copy-start': readyAt });
+    // Offline backups (no database clock) hold nothing back.
+    expect(plan(current).jobs.map((job) => (job.data as BackupFileJob).notBefore)).toEqual([undefined, undefined, undefined]);
+  });
+
   it('copies every file of a full backup, one queue per target, with page checks for relation files', () => {
     const result = plan(
       manifest('F', 1000, [
