@@ -8,7 +8,7 @@ import { compressLevel, type CompressType, type WritableCompressType } from './c
 import { bzip2Decompressor, ExternalDecompressFilter, zstdDecompressor } from './external-decompress.js';
 import { Filter } from './filter.js';
 import { GZIP_OPTIONS, GzCompressFilter, GzDecompressFilter, setGzipOsUnix } from './gz.js';
-import { LZ4_CHUNK_SIZE, Lz4CompressFilter } from './lz4-compress.js';
+import { LZ4_CHUNK_SIZE, LZ4_FRAME_OPTIONS, Lz4CompressFilter } from './lz4-compress.js';
 import { Lz4DecompressFilter } from './lz4-decompress.js';
 
 /** Passes bytes through unchanged: compress type none. */
@@ -56,7 +56,7 @@ export async function compressWhole(data: Buffer, type: WritableCompressType, le
       // One frame per chunk, as Lz4CompressFilter cuts them; empty input is one empty frame.
       const frames: Promise<Buffer>[] = [];
       for (let at = 0; at < data.length || at === 0; at += LZ4_CHUNK_SIZE)
-        frames.push(compressFrame(data.subarray(at, at + LZ4_CHUNK_SIZE), { contentChecksum: true }));
+        frames.push(compressFrame(data.subarray(at, at + LZ4_CHUNK_SIZE), LZ4_FRAME_OPTIONS));
       return frames.length === 1 ? frames[0]! : Buffer.concat(await Promise.all(frames));
     }
   }

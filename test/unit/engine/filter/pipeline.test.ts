@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { compressFilter, decompressFilter, IdentityFilter } from '../../../../engine/filter/compress.js';
 import { createFilter } from '../../../../engine/filter/filter-spec.js';
 import { Filter } from '../../../../engine/filter/filter.js';
-import { LZ4_CHUNK_SIZE } from '../../../../engine/filter/lz4-compress.js';
+import { LZ4_CHUNK_SIZE, LZ4_FRAME_OPTIONS } from '../../../../engine/filter/lz4-compress.js';
 import { copyFromRepo, copyToRepo, repoReadFilters, repoWriteFilters, runPipeline } from '../../../../engine/filter/pipeline.js';
 import { Sha1Filter } from '../../../../engine/filter/sha1.js';
 import { SizeFilter } from '../../../../engine/filter/size.js';
@@ -138,7 +138,8 @@ describe('lz4 compression', () => {
       const result = await copyToRepo(Readable.from(pieces(data, piece)), out.sink, { compressType: 'lz4' });
       const stored = out.bytes();
       expect(result).toEqual({ size, checksum: sha1(data), repoSize: stored.length, repoChecksum: sha1(stored) });
-      expect(stored.subarray(0, 6).toString('hex')).toMatch(/^04224d1864[4-7]0$/);
+      // FLG 0x60 (independent blocks, no content checksum), BD of 64 KiB to 4 MiB blocks
+      expect(stored.subarray(0, 6).toString('hex')).toMatch(/^04224d1860[4-7]0$/);
       expect(sameBytes(lz4Decode(stored, 65_536), data)).toBe(true);
       const back = collector();
       expect(await copyFromRepo(stored, back.sink, 'lz4', 'x.lz4')).toEqual({ size, checksum: sha1(data) });
@@ -152,7 +153,9 @@ describe('lz4 compression', () => {
     const out = collector();
     await runPipeline(data, [compressFilter('lz4', 1)], out.sink);
     const stored = out.bytes();
-    const first = compressFrameSync(data.subarray(0, LZ4_CHUNK_SIZE), { contentChecksum: true });
+    const first = compressFrameSync(data.subarray(0, LZ4_CHUNK_SIZE), LZ4_FRAME_OPTIONS);
+    // FLG 0x60: version 01, independent blocks, no content checksum.
+    expect(first[4]).toBe(0x60);
     expect(sameBytes(stored.subarray(0, first.length), first)).toBe(true);
     expect(stored.subarray(first.length, first.length + 4).toString('hex')).toBe('04224d18');
   });
