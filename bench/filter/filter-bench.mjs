@@ -89,7 +89,8 @@ try {
   );
   // lz4-napi's decompressFrame reads only the first of concatenated frames: give it one frame per call.
   const frames = [];
-  for (let at = 0; at < size; at += MiB) frames.push(await compressFrame(heap.subarray(at, at + MiB), { contentChecksum: false }));
+  for (let at = 0; at < size; at += MiB)
+    frames.push(await compressFrame(heap.subarray(at, at + MiB), { contentChecksum: false }));
   await measure('lz4 decompress (lz4-napi decompressFrame, per 1 MiB frame)', size, async () => {
     for (const frame of frames) await decompressFrame(frame);
   });
