@@ -31,6 +31,9 @@ export async function waitForArchivedSegments(
   const found = new Map<string, string>();
   const deadline = Date.now() + timeoutMs;
   const base = archiveStanzaPath(repo.stanza);
+  // The last segment is usually archived within a few hundred ms of the backup stop: look often
+  // at first (a directory listing is cheap), then every 100 ms.
+  let pause = 10;
   for (;;) {
     for (const segment of segments) {
       if (found.has(segment)) continue;
@@ -54,6 +57,7 @@ export async function waitForArchivedSegments(
         },
       );
     }
-    await sleep(100, undefined, { signal });
+    await sleep(pause, undefined, { signal });
+    pause = Math.min(pause * 2, 100);
   }
 }
