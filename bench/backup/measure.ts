@@ -10,8 +10,10 @@ export interface Measurement {
 /**
  * Runs a command as postgres under /usr/bin/time (GNU time from Debian's `time` package): wall
  * clock, CPU (user + system, children included) and the peak memory of the largest process.
+ * Dirty pages are written out first, so no command pays for the writeback of what ran before it.
  */
 export async function measure(program: string, args: readonly string[], cwd: string): Promise<Measurement> {
+  await run('sync', []);
   const result = await run('/usr/bin/time', ['-f', 'MEASURE %e %U %S %M', program, ...args], {
     user: 'postgres',
     cwd,
