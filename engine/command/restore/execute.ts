@@ -302,7 +302,11 @@ async function writeMarker(plan: RestorePlan, markerPath: string): Promise<void>
 
 /** Undoes the fetch phase; it does what it can (a failure to remove is ignored: the original error is the one to report). */
 async function rollback(staging: readonly string[], marker: string | undefined, roots: readonly string[]): Promise<void> {
-  for (const dir of staging) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  // A job of a tiny run in this process (workers.ts) may still be writing its staged file when
+  // the run has failed (nothing can kill it): a file created while rm empties the directory
+  // makes it fail with ENOTEMPTY, so rm tries again; once the directory is gone, the job's open fails.
+  for (const dir of staging)
+    await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 }).catch(() => undefined);
   if (marker !== undefined) await rm(marker, { force: true }).catch(() => undefined);
   for (const dir of [...roots].reverse()) await rmdir(dir).catch(() => undefined);
 }
