@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Transform, type TransformCallback } from 'node:stream';
 
 import type { JobHandler } from '../../exec/job.js';
+import { oneAtATime } from '../../exec/one-at-a-time.js';
 import { PgkeepError, toPgkeepError } from '../../error/pgkeep-error.js';
 import type { WritableCompressType } from '../../filter/compress-type.js';
 import { compressWhole } from '../../filter/compress.js';
@@ -123,13 +124,7 @@ export const handler: JobHandler<BackupFileJob, BackupFileResult> = async (job, 
   }
 };
 
-let streaming: Promise<unknown> = Promise.resolve();
-
-function oneStreamAtATime<T>(work: () => Promise<T>): Promise<T> {
-  const result = streaming.then(work, work);
-  streaming = result.catch(() => undefined);
-  return result;
-}
+const oneStreamAtATime = oneAtATime();
 
 /** Files up to this size are read whole: most files of a cluster are small, and streams cost per file. */
 const SMALL_FILE = 256 * 1024;

@@ -4,6 +4,7 @@ import { open, unlink } from 'node:fs/promises';
 
 import { PgkeepError, toPgkeepError } from '../../error/pgkeep-error.js';
 import type { JobHandler } from '../../exec/job.js';
+import { oneAtATime } from '../../exec/one-at-a-time.js';
 import { isCompressType, type CompressType } from '../../filter/compress-type.js';
 import { ExternalDecompressFilter, findProgram, type ExternalDecompressor } from '../../filter/external-decompress.js';
 import type { Filter } from '../../filter/filter.js';
@@ -59,6 +60,8 @@ async function hashPrefix(path: string, size: number, bufferSize: number): Promi
   }
   return hash.digest('hex');
 }
+
+const oneStreamAtATime = oneAtATime();
 
 /** Repository files up to this size (as stored) are read whole: see the copy job below. */
 const SMALL_REPO_FILE = 256 * 1024;
@@ -191,7 +194,9 @@ export const handler: JobHandler<RestoreFileJob, RestoreFileResult> = async (job
   };
   try {
     if (whole !== undefined) await sink([compressType === 'lz4' ? lz4DecodeWhole(whole, job.repoPath) : whole]);
-    else await runPipeline(source!, decompression(compressType, job.repoPath, job.repoSize), sink);
+    // One large file streams at a time per worker, small ones (read whole) beside it: with up to
+    // three streaming at once a restore peaked at 128 MiB instead of 106 and took 9 % longer.
+    else await oneStreamAtATime(() => runPipeline(source!, decompression(compressType, job.repoPath, job.repoSize), sink));
   } catch (caught) {
     await unlink(job.stagePath).catch(() => undefined);
     const error = toPgkeepError(caught);
