@@ -84,19 +84,12 @@ export async function copyWalFile(found: FoundWal, destination: string): Promise
   const where = `${found.repo.storage.resolve(found.path)} (repo${found.repo.index})`;
   let result;
   // When decoding fails, the pipeline may reject before the write into the temporary file has
-  // ended: whichever ends last removes the file.
-  let failed = false;
+  // ended: the failure path waits for it before removing the file.
   let writing: Promise<void> = Promise.resolve();
-  const sink = (data: AsyncIterable<Buffer>) => {
-    writing = target.write(temporary, data, { mode: 0o600, atomic: false }).finally(async () => {
-      if (failed) await target.remove(temporary);
-    });
-    return writing;
-  };
+  const sink = (data: AsyncIterable<Buffer>) => (writing = target.write(temporary, data, { mode: 0o600, atomic: false }));
   try {
     result = await copyFromRepo(source!, sink, compressTypeFromExtension(found.path), where);
   } catch (caught) {
-    failed = true;
     await writing.catch(() => undefined);
     await target.remove(temporary);
     const error = toPgkeepError(caught);

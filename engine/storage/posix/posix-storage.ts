@@ -206,11 +206,24 @@ export class PosixStorage implements Storage {
         throw storageError(error, isMissing(error) ? 'openRead' : 'read', absolute);
       }
     }
-    const stream = await this.read(path, options);
-    if (stream === undefined) return undefined;
-    const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
-    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    // A range: one buffer of the range's size (as far as the file goes), filled in place.
+    const handle = await this.openRead(absolute, options.ignoreMissing === true);
+    if (handle === undefined) return undefined;
+    try {
+      const stats = await run(handle.stat(), 'info', absolute);
+      if (stats.isDirectory()) throw new PgkeepError('FileOpen', `unable to open '${absolute}' for read: it is a directory`);
+      const offset = options.offset ?? 0;
+      const buffer = Buffer.allocUnsafe(Math.max(0, Math.min(options.limit ?? Infinity, stats.size - offset)));
+      let done = 0;
+      while (done < buffer.length) {
+        const { bytesRead } = await run(handle.read(buffer, done, buffer.length - done, offset + done), 'read', absolute);
+        if (bytesRead === 0) break;
+        done += bytesRead;
+      }
+      return buffer.subarray(0, done);
+    } finally {
+      await handle.close();
+    }
   }
 
   private async openRead(absolute: string, ignoreMissing: boolean): Promise<FileHandle | undefined> {

@@ -1,7 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
 
-import { jobSchema, type MethodName, type Params } from '../../../../engine/service/api.js';
+import { jobSchema, type Job, type MethodName, type Params } from '../../../../engine/service/api.js';
 import { dispatch, type ServiceHandler } from '../../../../engine/service/dispatch.js';
+import { PgkeepService } from '../../../../engine/service/service.js';
 import { PgkeepError } from '../../../../engine/error/pgkeep-error.js';
 
 /** A handler that records what reached it: dispatch must stop invalid requests before. */
@@ -65,20 +70,44 @@ describe('dispatch validates every request before the service sees it', () => {
     });
   });
 
-  it('the job schema accepts what the service produces', () => {
-    expect(
-      jobSchema.safeParse({
-        id: 'a',
-        request: { kind: 'check', stanza: 'main' },
-        state: 'running',
-        startedAt: 1,
-        endedAt: null,
-        progress: null,
-        summary: null,
-        backupLabel: null,
-        error: null,
-        log: [],
-      }).success,
-    ).toBe(true);
+  it('the job schema accepts what the service produces, running and failed', async () => {
+    // The real service, on a stanza whose cluster is not there: the check job starts, then fails.
+    const dir = mkdtempSync(join(tmpdir(), 'pgkeep-dispatch-'));
+    try {
+      const config = join(dir, 'pgkeep.conf');
+      writeFileSync(
+        config,
+        [
+          '[global]',
+          `repo1-path=${join(dir, 'repo')}`,
+          `lock-path=${join(dir, 'lock')}`,
+          'log-level-file=off',
+          '[main]',
+          `pg1-path=${join(dir, 'no-cluster')}`,
+          `pg1-socket-path=${join(dir, 'no-socket')}`,
+          '',
+        ].join('\n'),
+      );
+      const service = new PgkeepService({ configArgs: [`--config=${config}`], stateDir: join(dir, 'state') });
+      /** A job the service returned through dispatch, as a UI gets it. */
+      const jobFrom = async (request: unknown): Promise<Job> => {
+        const message = await dispatch(service, request);
+        if (message.kind !== 'response' || !message.result.ok) throw new Error(`not a job: ${JSON.stringify(message)}`);
+        return message.result.value as Job;
+      };
+      const job = await jobFrom({ id: 1, method: 'startJob', params: { kind: 'check', stanza: 'main' } });
+      expect(jobSchema.safeParse(job).success).toBe(true);
+      expect(job.state).toBe('running');
+      let ended: Job = job;
+      for (let tries = 0; ended.state === 'running' && tries < 200; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        ended = await jobFrom({ id: 2, method: 'getJob', params: { id: job.id } });
+      }
+      expect(ended.state).toBe('failed');
+      expect(ended.error).toMatchObject({ code: expect.any(Number), message: expect.any(String) });
+      expect(jobSchema.safeParse(ended).success).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

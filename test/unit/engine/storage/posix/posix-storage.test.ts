@@ -295,6 +295,10 @@ describe('PosixStorage.read', () => {
     expect((await small.readBuffer('f', { offset: 299_990 }))!.equals(data.subarray(299_990))).toBe(true);
     expect((await small.readBuffer('f', { offset: 400_000 }))!.length).toBe(0);
     expect((await small.readBuffer('f', { limit: 0 }))!.length).toBe(0);
+    // A limit past the end reads what there is; a directory is refused as read() refuses it.
+    expect((await small.readBuffer('f', { limit: 1_000_000 }))!.equals(data)).toBe(true);
+    mkdirSync(join(dir, 'a-directory'));
+    expect((await failure(small.readBuffer('a-directory', { limit: 10 }))).errorName).toBe('FileOpen');
   });
 
   it('reads empty files and files that grew after they were opened', async () => {
