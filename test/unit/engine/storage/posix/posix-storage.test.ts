@@ -128,6 +128,14 @@ describe('PosixStorage.write', () => {
     expect(statSync('/dev/full').isCharacterDevice()).toBe(true);
   });
 
+  it('fails a small buffer written in place on a full device with FileWrite, leaving the device', async () => {
+    // Small buffers take the synchronous path (writeSmall): same errors, same clean-up.
+    const error = await failure(storage.write('/dev/full', Buffer.alloc(1000), { atomic: false }));
+    expect(error.errorName).toBe('FileWrite');
+    expect(error.message).toBe("unable to write '/dev/full': no space left on device");
+    expect(statSync('/dev/full').isCharacterDevice()).toBe(true);
+  });
+
   it('fails with FileOpen when a name is too long, after creating its directory', async () => {
     const error = await failure(storage.write(`new/${'x'.repeat(300)}`, Buffer.from('x')));
     expect(error.errorName).toBe('FileOpen');
