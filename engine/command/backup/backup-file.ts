@@ -103,7 +103,9 @@ export const handler: JobHandler<BackupFileJob, BackupFileResult> = async (job, 
     // One large file streams at a time per worker (its buffers are most of a worker's memory); small
     // files, read whole, go on beside it while it waits for the disk.
     const written = await oneStreamAtATime(async () => {
-      const source = (await read(job.source, highWaterMark)).pipe(new Observe((chunk) => validator?.update(chunk), context.progress));
+      const source = (await read(job.source, highWaterMark)).pipe(
+        new Observe((chunk) => validator?.update(chunk), context.progress),
+      );
       // Directories are synced once by the backup command before it records the backup.
       return copyToRepo(source, (data) => storage.write(job.target, data, { mode: 0o640, syncPath: false }), {
         compressType: job.compressType,

@@ -490,7 +490,13 @@ export class PosixStorage implements Storage {
 // ---- helpers ----
 
 /** Opens `writeName` as write() does; undefined when its directory is missing and `missingOk`. */
-function openWriteSync(writeName: string, absolute: string, atomic: boolean, mode: number, missingOk: boolean): number | undefined {
+function openWriteSync(
+  writeName: string,
+  absolute: string,
+  atomic: boolean,
+  mode: number,
+  missingOk: boolean,
+): number | undefined {
   try {
     // O_EXCL for a temporary name: never write into someone else's file.
     return openSync(writeName, atomic ? 'wx' : 'w', mode);
