@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, unlink } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 
 import { PgkeepError, toPgkeepError } from '../../error/pgkeep-error.js';
 import type { JobHandler } from '../../exec/job.js';
 import { oneAtATime } from '../../exec/one-at-a-time.js';
 import { isCompressType, type CompressType } from '../../filter/compress-type.js';
-import { ExternalDecompressFilter, findProgram, type ExternalDecompressor } from '../../filter/external-decompress.js';
-import type { Filter } from '../../filter/filter.js';
+import { decompressToFile, findProgram, type ExternalDecompressor } from '../../filter/external-decompress.js';
 import type { FilterSpec } from '../../filter/filter-spec.js';
 import { Lz4FrameDecoder } from '../../filter/lz4-frame-decoder.js';
 import { runPipeline } from '../../filter/pipeline.js';
@@ -16,7 +16,11 @@ import { storageError } from '../../storage/posix/storage-error.js';
 
 /** Reads of at least this size: fewer system calls, better throughput. */
 const MIN_BUFFER = 1024 * 1024;
-/** lz4 files from this size (as stored) are decompressed by the lz4 program when installed: liblz4 is faster than ours, and it runs beside this process. */
+/**
+ * lz4 files from this size (as stored) are decompressed by the lz4 program when installed, straight
+ * into the staged file, which is then read back to check it: liblz4 is faster than our decoder,
+ * it runs beside this process, and the plain bytes cross no pipe.
+ */
 const EXTERNAL_LZ4_MIN = 1024 * 1024;
 const lz4Program: ExternalDecompressor = { program: 'lz4', args: ['-d', '-c', '-q'], format: 'lz4', aptPackage: 'lz4' };
 let lz4Installed: boolean | undefined;
@@ -27,7 +31,12 @@ let lz4Installed: boolean | undefined;
  * the thread pool while this thread hashes the bytes of the last one (a 1 GiB file in 0.6 s
  * instead of 0.9 s, the read no longer adding to the hash).
  */
-async function hashPrefix(path: string, size: number, bufferSize: number): Promise<string> {
+async function hashPrefix(
+  path: string,
+  size: number,
+  bufferSize: number,
+  progress?: (bytes: number) => void,
+): Promise<{ readonly checksum: string; readonly bytes: number }> {
   const handle = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch((error: unknown) => {
     throw storageError(error, 'openRead', path);
   });
@@ -40,9 +49,9 @@ async function hashPrefix(path: string, size: number, bufferSize: number): Promi
     return handle.read(buffer, 0, Math.min(length, size - position), position);
   };
   let pending: ReturnType<typeof readAt> | undefined;
+  let done = 0;
   try {
     // A file shorter than `size` now (it changed since it was listed) gives a checksum that does not match.
-    let done = 0;
     let turn = 0;
     pending = size > 0 ? readAt(turn, 0) : undefined;
     while (pending !== undefined) {
@@ -50,6 +59,7 @@ async function hashPrefix(path: string, size: number, bufferSize: number): Promi
       done += bytesRead;
       pending = bytesRead > 0 && done < size ? readAt(++turn, done) : undefined;
       hash.update(buffer.subarray(0, bytesRead));
+      progress?.(done);
     }
   } catch (error) {
     throw storageError(error, 'read', path);
@@ -58,7 +68,7 @@ async function hashPrefix(path: string, size: number, bufferSize: number): Promi
     await pending?.catch(() => undefined);
     await handle.close();
   }
-  return hash.digest('hex');
+  return { checksum: hash.digest('hex'), bytes: done };
 }
 
 const oneStreamAtATime = oneAtATime();
@@ -76,11 +86,53 @@ function lz4DecodeWhole(stored: Buffer, file: string): Buffer {
 }
 
 /** The decompression stage of a repository file (none for compress type none). */
-function decompression(compressType: CompressType, file: string, storedSize: number): (Filter | FilterSpec)[] {
-  if (compressType === 'none') return [];
-  if (compressType === 'lz4' && storedSize >= EXTERNAL_LZ4_MIN && (lz4Installed ??= findProgram('lz4') !== undefined))
-    return [new ExternalDecompressFilter(lz4Program, file)];
-  return [{ type: 'decompress', compressType, file }];
+function decompression(compressType: CompressType, file: string): FilterSpec[] {
+  return compressType === 'none' ? [] : [{ type: 'decompress', compressType, file }];
+}
+
+/** Whether the lz4 program decompresses this file (see EXTERNAL_LZ4_MIN). */
+function throughProgram(compressType: CompressType, storedSize: number): boolean {
+  return compressType === 'lz4' && storedSize >= EXTERNAL_LZ4_MIN && (lz4Installed ??= findProgram('lz4') !== undefined);
+}
+
+/** Creates the staged file (without following a link), as the job's mode. */
+async function openStage(job: CopyJob): Promise<FileHandle> {
+  return open(job.stagePath, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, job.mode).catch(
+    (error: unknown) => {
+      throw storageError(error, 'openWrite', job.stagePath);
+    },
+  );
+}
+
+/** Owner, mode and time of a staged file. Not synced here: the restore syncs every fetched file at the end, many at once, which is far faster. */
+async function finishStage(handle: FileHandle, job: CopyJob): Promise<void> {
+  if (job.uid !== undefined || job.gid !== undefined) await handle.chown(job.uid ?? -1, job.gid ?? -1);
+  // A new file has the mode less the umask: set it only when the umask took something away.
+  if ((job.mode & ~processUmask()) !== job.mode) await handle.chmod(job.mode);
+  await handle.utimes(job.mtime, job.mtime);
+}
+
+/**
+ * The lz4 program decompresses the repository file straight into the staged file, which is then
+ * read back for its size and SHA-1 (one byte past the recorded size is read, so a longer file shows).
+ */
+async function restoreThroughProgram(
+  source: Readable,
+  job: CopyJob,
+  bufferSize: number,
+  progress: (bytes: number) => void,
+): Promise<{ readonly size: number; readonly checksum: string }> {
+  const handle = await openStage(job);
+  try {
+    await decompressToFile(lz4Program, source, handle.fd, job.stagePath, job.repoPath);
+    await finishStage(handle, job);
+  } catch (error) {
+    throw error instanceof PgkeepError ? error : storageError(error, 'write', job.stagePath);
+  } finally {
+    await handle.close();
+  }
+  const { checksum, bytes } = await hashPrefix(job.stagePath, job.size + 1, bufferSize, progress);
+  return { size: bytes, checksum };
 }
 
 /** A restore job, as the restore sends it to a worker: plain data. */
@@ -113,6 +165,8 @@ export type RestoreFileJob =
       readonly bufferSize: number;
     };
 
+type CopyJob = Extract<RestoreFileJob, { kind: 'copy' }>;
+
 export type RestoreFileResult =
   | { readonly kind: 'hash'; readonly checksums: readonly string[] }
   | { readonly kind: 'copy'; readonly size: number; readonly checksum: string };
@@ -130,7 +184,7 @@ export const handler: JobHandler<RestoreFileJob, RestoreFileResult> = async (job
     const checksums: string[] = [];
     let done = 0;
     for (const file of job.files) {
-      checksums.push(await hashPrefix(file.path, file.size, highWaterMark));
+      checksums.push((await hashPrefix(file.path, file.size, highWaterMark)).checksum);
       context.progress((done += file.size));
     }
     return { kind: 'hash', checksums };
@@ -151,16 +205,10 @@ export const handler: JobHandler<RestoreFileJob, RestoreFileResult> = async (job
   let written = 0;
   // Size and SHA-1 are taken in the sink: no stream stage per measurement for the many small files.
   const sink = async (data: AsyncIterable<Buffer> | Iterable<Buffer>) => {
-    const handle = await open(
-      job.stagePath,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
-      job.mode,
-    ).catch((error: unknown) => {
-      throw storageError(error, 'openWrite', job.stagePath);
-    });
+    const handle = await openStage(job);
     try {
-      // Decompressed data arrives in pipe-sized pieces (64 KiB from the lz4 program): gather them
-      // into writes of a buffer's size, one system call per MiB instead of sixteen.
+      // Decompressed data may arrive in small pieces (zlib's are 16 KiB): gather them into writes
+      // of a buffer's size, one system call per MiB instead of dozens.
       const gather = Buffer.allocUnsafe(highWaterMark);
       let gathered = 0;
       const flush = async () => {
@@ -182,22 +230,21 @@ export const handler: JobHandler<RestoreFileJob, RestoreFileResult> = async (job
         context.progress(written);
       }
       await flush();
-      if (job.uid !== undefined || job.gid !== undefined) await handle.chown(job.uid ?? -1, job.gid ?? -1);
-      // A new file has the mode less the umask: set it only when the umask took something away.
-      if ((job.mode & ~processUmask()) !== job.mode) await handle.chmod(job.mode);
-      await handle.utimes(job.mtime, job.mtime);
-      // Not synced here: the restore syncs every fetched file at the end, many at once, which is far faster.
+      await finishStage(handle, job);
     } catch (error) {
       throw error instanceof PgkeepError ? error : storageError(error, 'write', job.stagePath);
     } finally {
       await handle.close();
     }
   };
+  let copied: { readonly size: number; readonly checksum: string } | undefined;
   try {
     if (whole !== undefined) await sink([compressType === 'lz4' ? lz4DecodeWhole(whole, job.repoPath) : whole]);
     // One large file streams at a time per worker, small ones (read whole) beside it: with up to
     // three streaming at once a restore peaked at 128 MiB instead of 106 and took 9 % longer.
-    else await oneStreamAtATime(() => runPipeline(source!, decompression(compressType, job.repoPath, job.repoSize), sink));
+    else if (throughProgram(compressType, job.repoSize))
+      copied = await oneStreamAtATime(() => restoreThroughProgram(source!, job, highWaterMark, context.progress));
+    else await oneStreamAtATime(() => runPipeline(source!, decompression(compressType, job.repoPath), sink));
   } catch (caught) {
     await unlink(job.stagePath).catch(() => undefined);
     const error = toPgkeepError(caught);
@@ -212,7 +259,7 @@ export const handler: JobHandler<RestoreFileJob, RestoreFileResult> = async (job
       },
     );
   }
-  const result = { size: written, checksum: hash.digest('hex') };
+  const result = copied ?? { size: written, checksum: hash.digest('hex') };
   if (result.size !== job.size || result.checksum !== job.checksum) {
     await unlink(job.stagePath).catch(() => undefined);
     throw new PgkeepError(

@@ -1,11 +1,15 @@
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 
 import { describe, expect, it } from 'vitest';
 
-import { isPgkeepError } from '../../../engine/error/pgkeep-error.js';
-import { ExternalDecompressFilter, type ExternalDecompressor } from '../../../engine/filter/external-decompress.js';
+import { isPgkeepError, PgkeepError } from '../../../engine/error/pgkeep-error.js';
+import {
+  decompressToFile,
+  ExternalDecompressFilter,
+  type ExternalDecompressor,
+} from '../../../engine/filter/external-decompress.js';
 import { decompressFilter } from '../../../engine/filter/compress.js';
 import { runPipeline } from '../../../engine/filter/pipeline.js';
 import { run } from '../../harness/run.js';
@@ -78,5 +82,63 @@ describe('ExternalDecompressFilter failures', () => {
     await new Promise((resolve) => setTimeout(resolve, 100));
     const { stdout } = await run('sh', ['-c', `pgrep -P ${process.pid} -x zstd || true`]);
     expect(stdout.trim()).toBe('');
+  });
+});
+
+describe('decompressToFile', () => {
+  const lz4: ExternalDecompressor = { program: 'lz4', args: ['-d', '-c', '-q'], format: 'lz4', aptPackage: 'lz4' };
+
+  /** Runs decompressToFile into a new file; returns the file's bytes, or the error. */
+  async function into(
+    decompressor: ExternalDecompressor,
+    source: Readable,
+    name?: string,
+    path = join(tempDir('filter-to-file', null), 'out'),
+  ): Promise<Buffer | Error> {
+    const fd = openSync(path, 'w');
+    try {
+      await decompressToFile(decompressor, source, fd, path, name);
+      return readFileSync(path);
+    } catch (error) {
+      return error as Error;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  it('writes what the program decompresses straight into the file', async () => {
+    const dir = tempDir('filter-to-file', null);
+    const file = join(dir, 'heap');
+    const plain = heapPages(3 * 1024 * 1024);
+    writeFileSync(file, plain);
+    await run('lz4', ['-q', '-f', file, `${file}.lz4`]);
+    const out = await into(lz4, Readable.from([readFileSync(`${file}.lz4`)]));
+    expect(Buffer.isBuffer(out) && out.equals(plain)).toBe(true);
+
+    // A target that cannot take the bytes is the target's failure, named as such.
+    const full = await into(lz4, Readable.from([readFileSync(`${file}.lz4`)]), 'heap.lz4', '/dev/full');
+    expect(isPgkeepError(full, 'FileWrite')).toBe(true);
+    expect((full as Error).message).toMatch(/^unable to write '\/dev\/full': lz4 exited with code \d+: .*write error/i);
+  });
+
+  it('reports corrupt input, a missing program, and a failing source as they are', async () => {
+    const corrupt = await into(lz4, Readable.from([Buffer.alloc(1000, 0x5a)]), 'bad.lz4');
+    expect(isPgkeepError(corrupt, 'Format')).toBe(true);
+    expect((corrupt as Error).message).toMatch(/^unable to decompress lz4 data 'bad\.lz4': lz4 exited with code \d+: .+/);
+
+    const missing = await into(program('/nonexistent/lz4'), Readable.from([Buffer.from('x')]), 'f.lz4');
+    expect(isPgkeepError(missing, 'FeatureNotSupported')).toBe(true);
+    expect((missing as Error).message).toBe(
+      "unable to decompress 'f.lz4': test data needs the '/nonexistent/lz4' program, which is not installed",
+    );
+
+    const failing = new Readable({
+      read() {
+        this.destroy(new PgkeepError('FileRead', "unable to read 'repo-file': i/o error"));
+      },
+    });
+    const read = await into(lz4, failing);
+    expect(isPgkeepError(read, 'FileRead')).toBe(true);
+    expect((read as Error).message).toBe("unable to read 'repo-file': i/o error");
   });
 });
