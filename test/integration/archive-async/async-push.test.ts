@@ -75,8 +75,13 @@ describe('asynchronous archive-push under a pgbench write load', () => {
     const uid = Number((await run('id', ['-u', 'postgres'])).stdout.trim());
     expect(existsSync(join(target.tmp, `pgkeep-${uid}`, 'archive-push.main'))).toBe(true);
     // A segment the background process has pushed and PostgreSQL not yet asked for: its .ok is there.
-    // (One PostgreSQL will not get to during the test, and no background process runs to tidy it.)
+    // It is one PostgreSQL never made, so a background process would rightly tidy its .ok away:
+    // archiving is paused (an empty archive_command) so that none starts, and the last one ended.
     const segment = '0000000100000000000000F0';
+    await target.stanza.cluster.query(`ALTER SYSTEM SET archive_command = ''`);
+    await target.stanza.cluster.query('SELECT pg_reload_conf()');
+    // A call PostgreSQL started before the reload may still start a background process: let it.
+    await sleep(1000);
     const lockFile = join(target.stanza.lockPath, 'main-archive.lock');
     for (let waited = 0; existsSync(lockFile) && waited < 10_000; waited += 50) await sleep(50);
     await run('touch', [join(target.stanza.root, 'spool', 'archive', 'main', 'out', `${segment}.ok`)], { user: 'postgres' });
