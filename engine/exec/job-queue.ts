@@ -37,15 +37,21 @@ export class JobQueue<T extends Queueable> {
     return this.queues.length;
   }
 
-  /** The next job for worker slot `slot` (0-based), or undefined when every queue is empty. */
-  next(slot: number): T | undefined {
+  /**
+   * The next job for worker slot `slot` (0-based), or undefined when every queue is empty or the
+   * next job is larger than `maxSize` (it stays for another worker).
+   */
+  next(slot: number, maxSize = Infinity): T | undefined {
     const total = this.queues.length;
     if (this.count === 0) return undefined;
     const step = slot % 2 === 0 ? 1 : total - 1;
     let index = slot % total;
     for (;;) {
-      const item = this.queues[index]!.pop();
+      const queue = this.queues[index]!;
+      const item = queue.at(-1);
       if (item !== undefined) {
+        if (item.size > maxSize) return undefined;
+        queue.pop();
         this.count--;
         return item;
       }

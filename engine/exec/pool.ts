@@ -24,6 +24,12 @@ export interface RunJobsSettings<J extends Job, R> {
   readonly jobRetryIntervalMs?: number;
   /** Jobs sent ahead to each worker so it never waits for the next one (default 2; 1 is pgBackRest's strict order). */
   readonly pipeline?: number;
+  /**
+   * Jobs of at least this many bytes stream, one at a time in a worker (their handler waits for
+   * the last to finish): a worker that has one is sent no other, which would wait there while
+   * another worker could run it; small jobs still go ahead to it. Default: no job counts as large.
+   */
+  readonly largeJob?: number;
   /** Plain data every worker gets once before its first job (JobContext.init). */
   readonly init?: unknown;
   /** Queue numbering (pg_data, then tablespaces); queues not listed follow in order of appearance. */
@@ -308,8 +314,10 @@ class JobRun<J extends Job, R> {
   }
 
   private fill(slot: Slot<J>, depth: number): void {
+    const large = this.options.largeJob ?? Infinity;
     while (!this.finishing && slot.alive && slot.ready && slot.inFlight.length < depth) {
-      const entry = this.queue.next(slot.index);
+      const busy = slot.inFlight.some((flight) => flight.entry.job.size >= large);
+      const entry = this.queue.next(slot.index, busy ? large - 1 : Infinity);
       if (entry === undefined) return;
       const id = this.nextId++;
       this.attempts++;

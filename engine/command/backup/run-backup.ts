@@ -33,7 +33,7 @@ import {
   stanzaRepo,
   type StanzaRepo,
 } from '../common/stanza-repo.js';
-import { JOBS_SENT_AHEAD, workerSpawner } from '../common/workers.js';
+import { JOBS_SENT_AHEAD, LARGE_FILE_JOB, workerSpawner } from '../common/workers.js';
 import type { BackupFileResult } from './backup-file.js';
 import { planFiles, reference } from './file-plan.js';
 import { recordBackup, saveCheckpoint } from './finish.js';
@@ -356,6 +356,7 @@ async function copyFiles(
   await runJobs(jobs, {
     spawn: workerSpawner(),
     pipeline: JOBS_SENT_AHEAD,
+    largeJob: LARGE_FILE_JOB,
     processMax: config.number('process-max'),
     jobRetry: config.number('job-retry'),
     jobRetryIntervalMs: config.number('job-retry-interval') * 1000,

@@ -32,7 +32,7 @@ import type { RestorePlanFile, RestorePlanTarget } from './plan-json.js';
 import { problemError } from './problems.js';
 import { AUTO_CONF, renderAutoConf, restoreLabel } from './recovery-settings.js';
 import type { RestoreFileJob, RestoreFileResult } from './restore-file.js';
-import { JOBS_SENT_AHEAD } from '../common/workers.js';
+import { JOBS_SENT_AHEAD, LARGE_FILE_JOB } from '../common/workers.js';
 import { workersFor } from './workers.js';
 
 export interface ExecuteOptions {
@@ -161,6 +161,7 @@ export async function executeRestore(plan: RestorePlan, options: ExecuteOptions)
       processMax: plan.request.processMax,
       // Workers run a few jobs at once (JOBS_PER_WORKER): send them enough to do so.
       pipeline: JOBS_SENT_AHEAD,
+      largeJob: LARGE_FILE_JOB,
       jobRetry: plan.request.jobRetry,
       jobRetryIntervalMs: plan.request.jobRetryIntervalMs,
       queueOrder: ['pg_data', ...json.targets.filter((target) => target.kind === 'tablespace').map((target) => target.name)],

@@ -41,7 +41,7 @@ import { parseTargetLsn, parseTargetTime } from './recovery-target.js';
 import { AUTO_CONF, recoverySettings } from './recovery-settings.js';
 import type { RestoreRequest } from './request.js';
 import type { RestoreFileJob, RestoreFileResult } from './restore-file.js';
-import { JOBS_SENT_AHEAD } from '../common/workers.js';
+import { JOBS_SENT_AHEAD, LARGE_FILE_JOB } from '../common/workers.js';
 import { workersFor } from './workers.js';
 import { mapTargets, type MappedLink, type MappedTarget } from './target-map.js';
 import { inspectTargets } from './target-state.js';
@@ -446,6 +446,7 @@ async function resolveChecksums(
     processMax: request.processMax,
     // Workers run a few jobs at once (JOBS_PER_WORKER): send them enough to do so.
     pipeline: JOBS_SENT_AHEAD,
+    largeJob: LARGE_FILE_JOB,
     jobRetry: request.jobRetry,
     jobRetryIntervalMs: request.jobRetryIntervalMs,
     signal: options.signal,

@@ -20,6 +20,15 @@ describe('JobQueue', () => {
     expect(queue.next(0)).toBeUndefined();
   });
 
+  it('leaves a job larger than maxSize for another worker', () => {
+    const queue = new JobQueue([job('big', 100), job('small', 1)]);
+    expect(queue.next(0, 99)).toBeUndefined();
+    expect(queue.length).toBe(2);
+    expect(queue.next(0, 100)?.key).toBe('big');
+    expect(queue.next(0, 0)).toBeUndefined();
+    expect(queue.next(0, 1)?.key).toBe('small');
+  });
+
   it('keeps jobs of the same key and size both', () => {
     const queue = new JobQueue([job('same', 1), job('same', 1), job('other', 1)]);
     expect(drain(queue, 0)).toEqual(['other', 'same', 'same']);

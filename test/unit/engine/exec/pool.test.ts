@@ -145,6 +145,29 @@ describe('runJobs with in-process workers', () => {
     expect(sentTo).toHaveLength(6);
   });
 
+  it('sends a worker busy with a large job no other large one, but small ones still go ahead', async () => {
+    const sentTo: [number, string][] = [];
+    const spawn = hookedWorkers(recordingHandlers(), {
+      sent: (_channel, message, processId) => {
+        if (message.type === 'job') sentTo.push([processId, message.key]);
+      },
+    });
+    // Two workers, three large jobs: the third waits for whichever worker is free first.
+    const jobs = [job('large1', 1000, 'sleep', { ms: 60 }), job('large2', 900, 'sleep', { ms: 10 })];
+    jobs.push(
+      job('large3', 800, 'sleep', { ms: 10 }),
+      job('small1', 10, 'sleep', { ms: 1 }),
+      job('small2', 9, 'sleep', { ms: 1 }),
+    );
+    await runJobs(jobs, { processMax: 2, pipeline: 3, largeJob: 100, spawn });
+    const workerOf = new Map(sentTo.map(([processId, key]) => [key, processId]));
+    expect(workerOf.get('large1')).toBe(1);
+    // large3 went to worker 2 once large2 was done there, not ahead to worker 1 behind large1.
+    expect(workerOf.get('large3')).toBe(2);
+    expect(sentTo.findIndex(([, key]) => key === 'large3')).toBeGreaterThan(1);
+    expect(sentTo).toHaveLength(5);
+  });
+
   it('gives every worker the init data and its process number', async () => {
     const results: unknown[] = [];
     await runJobs([job('i1', 1, 'init'), job('i2', 1, 'init')], {
