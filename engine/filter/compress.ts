@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 
-import { compressFrame, compressFrameSync } from 'lz4-napi';
+import { compressFrame } from 'lz4-napi';
 
 import { PgkeepError } from '../error/pgkeep-error.js';
 import { compressLevel, type CompressType, type WritableCompressType } from './compress-type.js';
@@ -42,8 +42,8 @@ const gzipWhole = promisify(gzip);
 
 /**
  * The bytes compressFilter(type, level) would produce for `data` given whole, without a stream:
- * a backup's many small files cost a stream pipeline each otherwise, and its garbage. gz runs in
- * the thread pool; lz4 of one chunk or less runs here (it takes less time than a thread-pool round trip).
+ * a backup's many small files cost a stream pipeline each otherwise, and its garbage. Both run in
+ * the thread pool (lz4-napi's synchronous calls leak native memory: see lz4-compress.ts).
  */
 export async function compressWhole(data: Buffer, type: WritableCompressType, level?: number): Promise<Buffer> {
   switch (type) {
@@ -53,7 +53,6 @@ export async function compressWhole(data: Buffer, type: WritableCompressType, le
       return setGzipOsUnix(await gzipWhole(data, { ...GZIP_OPTIONS, level: compressLevel('gz', level) }));
     case 'lz4': {
       compressLevel('lz4', level);
-      if (data.length <= LZ4_CHUNK_SIZE) return compressFrameSync(data, LZ4_FRAME_OPTIONS);
       // One frame per chunk, as Lz4CompressFilter cuts them; empty input is one empty frame.
       const frames: Promise<Buffer>[] = [];
       for (let at = 0; at < data.length || at === 0; at += LZ4_CHUNK_SIZE)
