@@ -4,11 +4,13 @@ import { log } from '../../log/logger.js';
 import { PosixStorage } from '../../storage/posix/posix-storage.js';
 import type { CommandContext } from '../command.js';
 import { workerSpawner } from '../common/workers.js';
+import { prestartWorkers } from '../../exec/prestart.js';
+import type { WorkerSource } from '../../exec/pool.js';
 import { executeRestore } from './execute.js';
 import { planRestore } from './plan.js';
 import { renderPlanText } from './plan-text.js';
 import { problemError } from './problems.js';
-import { requestFromConfig } from './request.js';
+import { requestFromConfig, type RestoreRequest } from './request.js';
 
 /**
  * `pgkeep restore`: plans the restore (plan.ts), then executes the plan (execute.ts). With
@@ -17,9 +19,25 @@ import { requestFromConfig } from './request.js';
  */
 export async function run({ config, out, signal }: CommandContext): Promise<number> {
   const request = requestFromConfig(config);
-  const workers = { spawn: workerSpawner() };
-  const plan = await planRestore(request, { workers, signal });
   const dryRun = config.booleanOr('dry-run') ?? false;
+  // The workers start while the plan is made: a delta's checksums, or the copy, find them ready.
+  const started = dryRun && !request.delta ? undefined : prestartWorkers(workerSpawner(), request.processMax);
+  try {
+    return await restore(config, out, request, dryRun, { spawn: started?.spawn ?? workerSpawner() }, signal);
+  } finally {
+    started?.dispose();
+  }
+}
+
+async function restore(
+  config: CommandContext['config'],
+  out: CommandContext['out'],
+  request: RestoreRequest,
+  dryRun: boolean,
+  workers: WorkerSource,
+  signal: AbortSignal,
+): Promise<number> {
+  const plan = await planRestore(request, { workers, signal });
   for (const warning of plan.json.warnings) log.warn(warning);
   for (const note of plan.json.notes) log.info(note);
 
