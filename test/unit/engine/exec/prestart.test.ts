@@ -6,6 +6,17 @@ import { runJobs } from '../../../../engine/exec/pool.js';
 import { prestartWorkers } from '../../../../engine/exec/prestart.js';
 import { job, ScriptedWorker } from './helpers.js';
 
+/** `count` scripted workers started ahead, and the list of every worker spawned. */
+function scripted(count: number) {
+  const workers: ScriptedWorker[] = [];
+  const started = prestartWorkers(() => {
+    const worker = new ScriptedWorker();
+    workers.push(worker);
+    return worker;
+  }, count);
+  return { started, workers };
+}
+
 describe('prestartWorkers', () => {
   it('starts the workers at once and hands them out in order, then spawns new ones', () => {
     const spawned: number[] = [];
@@ -22,12 +33,7 @@ describe('prestartWorkers', () => {
   });
 
   it('keeps what a worker said and its exit until a run takes it, then passes everything on', () => {
-    const workers: ScriptedWorker[] = [];
-    const started = prestartWorkers(() => {
-      const worker = new ScriptedWorker();
-      workers.push(worker);
-      return worker;
-    }, 1);
+    const { started, workers } = scripted(1);
     workers[0]!.emit({ type: 'ready', protocol: EXEC_PROTOCOL });
     workers[0]!.exit(3, null);
     const channel = started.spawn(1);
@@ -48,12 +54,7 @@ describe('prestartWorkers', () => {
   });
 
   it('kills the workers no run took when disposed', () => {
-    const workers: ScriptedWorker[] = [];
-    const started = prestartWorkers(() => {
-      const worker = new ScriptedWorker();
-      workers.push(worker);
-      return worker;
-    }, 3);
+    const { started, workers } = scripted(3);
     started.spawn(1);
     started.dispose();
     expect(workers.map((worker) => worker.kills)).toEqual([0, 1, 1]);
