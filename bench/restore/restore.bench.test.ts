@@ -1,9 +1,10 @@
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { it } from 'vitest';
 
 import { osUser } from '../../test/harness/os-user.js';
+import { run } from '../../test/harness/run.js';
 import { pgkeepBin, TestStanza } from '../../test/harness/stanza.js';
 import { removeDir, tempDir } from '../../test/harness/temp-dir.js';
 import { HEADER, measure, row, type Measurement } from '../backup/measure.js';
@@ -13,9 +14,17 @@ import { HEADER, measure, row, type Measurement } from '../backup/measure.js';
  * 1.5 GB) full backup into an empty directory, a delta restore of the same backup over it (no
  * change), and a delta restore of an incremental taken after ~1% of the data changed; pgkeep and
  * pgbackrest side by side, each into its own directory, from the same repository.
+ *
+ * Each case runs BENCH_ROUNDS times (default 3) for each tool, the order of the two tools
+ * alternating from round to round (which one runs first changed a result by up to 2x on this
+ * machine: the page cache and the file system's state after the other's run), each run prepared
+ * the same way before it is measured; the medians are reported.
  */
 const SCALE = Number(process.env.BENCH_SCALE ?? 100);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const RESULTS = join(import.meta.dirname, '..', '..', 'test-results');
+
+type Tool = 'pgkeep' | 'pgbackrest';
 
 it(`restore: pgkeep and pgbackrest on pgbench scale ${SCALE}`, async () => {
   const stanza = await TestStanza.create({ global: { 'compress-type': 'lz4', 'process-max': 2 } });
@@ -26,35 +35,62 @@ it(`restore: pgkeep and pgbackrest on pgbench scale ${SCALE}`, async () => {
     await stanza.cluster.pgbench(['-i', '-s', String(SCALE), '-q']);
     await stanza.pgkeep(['stanza-create']);
     await stanza.pgkeep(['--type=full', 'backup']);
+    const info = JSON.parse((await stanza.pgkeep(['--output=json', 'info'])).stdout) as [{ backup: { label: string }[] }];
+    const fullLabel = info[0].backup.at(-1)!.label;
     const targets = { pgkeep: join(root, 'pgkeep'), pgbackrest: join(root, 'pgbackrest') };
-    for (const dir of Object.values(targets)) {
-      mkdirSync(dir, { mode: 0o700 });
-      chownSync(dir, osUser().uid, osUser().gid);
-    }
+    const emptyTarget = (tool: Tool) => {
+      rmSync(targets[tool], { recursive: true, force: true });
+      mkdirSync(targets[tool], { mode: 0o700 });
+      chownSync(targets[tool], osUser().uid, osUser().gid);
+    };
     const common = [`--config=${stanza.configPath}`, '--stanza=main', '--process-max=2', '--type=none'];
-    const both = async (name: string, args: string[]) => {
-      const ours = await measure(pgkeepBin(), [...common, `--pg1-path=${targets.pgkeep}`, ...args, 'restore'], stanza.root);
-      const theirs = await measure(
-        'pgbackrest',
-        [...common, `--pg1-path=${targets.pgbackrest}`, ...args, 'restore'],
-        stanza.root,
-      );
-      results[name] = { pgkeep: ours, pgbackrest: theirs };
-      lines.push(row(name, ours, theirs));
+    const restoreArgs = (tool: Tool, args: readonly string[]) => [...common, `--pg1-path=${targets[tool]}`, ...args, 'restore'];
+    const program = (tool: Tool) => (tool === 'pgkeep' ? pgkeepBin() : 'pgbackrest');
+    const both = async (name: string, args: string[], prepare: (tool: Tool) => Promise<void> | void) => {
+      const runs: Record<Tool, Measurement[]> = { pgkeep: [], pgbackrest: [] };
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const tool of round % 2 === 0 ? (['pgkeep', 'pgbackrest'] as const) : (['pgbackrest', 'pgkeep'] as const)) {
+          await prepare(tool);
+          runs[tool].push(await measure(program(tool), restoreArgs(tool, args), stanza.root));
+        }
+      }
+      results[name] = { pgkeep: median(runs.pgkeep), pgbackrest: median(runs.pgbackrest) };
+      lines.push(row(name, results[name].pgkeep, results[name].pgbackrest));
       console.log(lines.at(-1));
     };
-    console.log(HEADER);
-    await both('restore (empty target)', []);
-    await both('delta restore, no change', ['--delta']);
+    console.log(`${HEADER}   (medians of ${ROUNDS} runs each)`);
+    await both('restore (empty target)', [], emptyTarget);
+    await both('delta restore, no change', ['--delta'], () => undefined);
 
     await stanza.cluster.query(`UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= ${SCALE * 1000}`);
     await stanza.pgkeep(['--type=incr', 'backup']);
-    await both('delta restore of incr after 1%', ['--delta']);
+    // Before each run its target holds the full backup again (with the tool's own delta restore, not measured).
+    await both('delta restore of incr after 1%', ['--delta'], async (tool) => {
+      await run(program(tool), restoreArgs(tool, ['--delta', `--set=${fullLabel}`]), {
+        user: 'postgres',
+        cwd: stanza.root,
+        env: { PATH: process.env.PATH },
+      });
+    });
   } finally {
     removeDir(root);
     await stanza.destroy();
   }
   mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(join(RESULTS, 'bench-restore.json'), JSON.stringify({ scale: SCALE, results }, null, 2));
+  writeFileSync(join(RESULTS, 'bench-restore.json'), JSON.stringify({ scale: SCALE, rounds: ROUNDS, results }, null, 2));
   console.log(`\n${lines.join('\n')}`);
 });
+
+/** The median of each figure on its own. */
+function median(runs: readonly Measurement[]): Measurement {
+  const middle = (values: number[]) => {
+    const sorted = values.sort((a, b) => a - b);
+    const half = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[half]! : (sorted[half - 1]! + sorted[half]!) / 2;
+  };
+  return {
+    wall: middle(runs.map((m) => m.wall)),
+    cpu: middle(runs.map((m) => m.cpu)),
+    peakMb: middle(runs.map((m) => m.peakMb)),
+  };
+}
