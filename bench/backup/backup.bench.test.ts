@@ -4,13 +4,15 @@ import { join } from 'node:path';
 import { it } from 'vitest';
 
 import { pgkeepBin, TestStanza } from '../../test/harness/stanza.js';
-import { HEADER, measure, row, type Measurement } from './measure.js';
+import { run } from '../../test/harness/run.js';
+import { alternating, HEADER, measure, ROUNDS, row, type Measurement, type Tool } from './measure.js';
 
 /**
  * Backup benchmark (issue 4): full backups with lz4 and gz at process-max 1 and 2, and an
  * incremental after ~1% of the data changed, pgkeep and pgbackrest side by side on the same
  * cluster (pgbench, scale BENCH_SCALE, default 100: about 1.5 GB). Each case is a whole process
- * under /usr/bin/time: wall, CPU (children included) and the peak memory of the largest process.
+ * under /usr/bin/time: wall, CPU (children included) and the peak memory of the largest process;
+ * each case runs ROUNDS times per tool, the tools' order alternating, and the medians are reported.
  * Memory flatness: the same pgkeep backup of a cluster a tenth of the size.
  */
 const SCALE = Number(process.env.BENCH_SCALE ?? 100);
@@ -32,13 +34,15 @@ it(`backup: pgkeep and pgbackrest on pgbench scale ${SCALE}`, async () => {
     const size = String(await stanza.cluster.value('SELECT pg_size_pretty(pg_database_size(current_database()))'));
     console.log(`cluster: pgbench scale ${SCALE}, ${size}`);
     await stanza.pgkeep(['--type=full', 'backup']); // page cache warm for both tools
-    console.log(HEADER);
+    console.log(`${HEADER}   (medians of ${ROUNDS} runs each, the tools' order alternating)`);
 
     const common = [`--config=${stanza.configPath}`, '--stanza=main'];
+    const program = (tool: Tool) => (tool === 'pgkeep' ? pgkeepBin() : 'pgbackrest');
     const both = async (name: string, args: string[]) => {
-      const ours = await measure(pgkeepBin(), [...common, ...args, '--no-expire-auto', 'backup'], stanza.root);
-      const theirs = await measure('pgbackrest', [...common, ...args, '--no-expire-auto', 'backup'], stanza.root);
-      record(name, ours, theirs);
+      const medians = await alternating((tool) =>
+        measure(program(tool), [...common, ...args, '--no-expire-auto', 'backup'], stanza.root),
+      );
+      record(name, medians.pgkeep, medians.pgbackrest);
     };
     for (const compress of ['lz4', 'gz']) {
       for (const processMax of [1, 2])
@@ -49,25 +53,24 @@ it(`backup: pgkeep and pgbackrest on pgbench scale ${SCALE}`, async () => {
         ]);
     }
 
-    // ~1% of the data changes: a contiguous 1% of the accounts (pgbench's biggest table)
+    // ~1% of the data changes after a full backup of the tool's own (not measured): a contiguous
+    // 1% of the accounts, pgbench's biggest table.
     const change = Math.floor(SCALE * 1000);
-    for (const tool of ['pgkeep', 'pgbackrest'] as const) {
-      const fullArgs = [...common, '--type=full', '--compress-type=lz4', '--process-max=2', '--no-expire-auto', 'backup'];
-      await (tool === 'pgkeep' ? measure(pgkeepBin(), fullArgs, stanza.root) : measure('pgbackrest', fullArgs, stanza.root));
+    const incr = await alternating(async (tool) => {
+      await run(
+        program(tool),
+        [...common, '--type=full', '--compress-type=lz4', '--process-max=2', '--no-expire-auto', 'backup'],
+        {
+          user: 'postgres',
+          cwd: stanza.root,
+          env: { PATH: process.env.PATH },
+        },
+      );
       await stanza.cluster.query(`UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid <= ${change}`);
       await stanza.cluster.query('CHECKPOINT');
-      const incrArgs = [...common, '--type=incr', '--process-max=2', '--no-expire-auto', 'backup'];
-      const measured =
-        tool === 'pgkeep'
-          ? await measure(pgkeepBin(), incrArgs, stanza.root)
-          : await measure('pgbackrest', incrArgs, stanza.root);
-      results[`incr after 1% change (${tool})`] = { pgkeep: measured };
-    }
-    record(
-      'incr lz4 process-max 2 after 1%',
-      results['incr after 1% change (pgkeep)']!.pgkeep,
-      results['incr after 1% change (pgbackrest)']!.pgkeep,
-    );
+      return measure(program(tool), [...common, '--type=incr', '--process-max=2', '--no-expire-auto', 'backup'], stanza.root);
+    });
+    record('incr lz4 process-max 2 after 1%', incr.pgkeep, incr.pgbackrest);
   } finally {
     await stanza.destroy();
   }

@@ -35,3 +35,37 @@ export function row(name: string, ours: Measurement, theirs: Measurement | undef
 }
 
 export const HEADER = `${'case'.padEnd(34)} ${'pgkeep wall / cpu / peak'.padEnd(25)}   ${'pgbackrest wall / cpu / peak'.padEnd(25)}   ratios pgkeep/pgbackrest`;
+
+export type Tool = 'pgkeep' | 'pgbackrest';
+
+/** Runs of each tool per case (BENCH_ROUNDS, default 3). */
+export const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/**
+ * Measures both tools ROUNDS times, their order alternating from round to round (which one runs
+ * first changed a result by up to 2x on this machine), and returns each tool's medians.
+ */
+export async function alternating(
+  measureTool: (tool: Tool) => Promise<Measurement>,
+): Promise<{ pgkeep: Measurement; pgbackrest: Measurement }> {
+  const runs: Record<Tool, Measurement[]> = { pgkeep: [], pgbackrest: [] };
+  for (let round = 0; round < ROUNDS; round++) {
+    const order: readonly Tool[] = round % 2 === 0 ? ['pgkeep', 'pgbackrest'] : ['pgbackrest', 'pgkeep'];
+    for (const tool of order) runs[tool].push(await measureTool(tool));
+  }
+  return { pgkeep: median(runs.pgkeep), pgbackrest: median(runs.pgbackrest) };
+}
+
+/** The median of each figure on its own. */
+export function median(runs: readonly Measurement[]): Measurement {
+  const middle = (values: number[]) => {
+    const sorted = values.sort((a, b) => a - b);
+    const half = Math.floor(sorted.length / 2);
+    return sorted.length % 2 === 1 ? sorted[half]! : (sorted[half - 1]! + sorted[half]!) / 2;
+  };
+  return {
+    wall: middle(runs.map((m) => m.wall)),
+    cpu: middle(runs.map((m) => m.cpu)),
+    peakMb: middle(runs.map((m) => m.peakMb)),
+  };
+}

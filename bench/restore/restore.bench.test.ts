@@ -7,7 +7,7 @@ import { osUser } from '../../test/harness/os-user.js';
 import { run } from '../../test/harness/run.js';
 import { pgkeepBin, TestStanza } from '../../test/harness/stanza.js';
 import { removeDir, tempDir } from '../../test/harness/temp-dir.js';
-import { HEADER, measure, row, type Measurement } from '../backup/measure.js';
+import { alternating, HEADER, measure, ROUNDS, row, type Measurement, type Tool } from '../backup/measure.js';
 
 /**
  * Restore benchmark (issue 5): restore of a pgbench scale BENCH_SCALE (default 100, about
@@ -21,10 +21,7 @@ import { HEADER, measure, row, type Measurement } from '../backup/measure.js';
  * the same way before it is measured; the medians are reported.
  */
 const SCALE = Number(process.env.BENCH_SCALE ?? 100);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const RESULTS = join(import.meta.dirname, '..', '..', 'test-results');
-
-type Tool = 'pgkeep' | 'pgbackrest';
 
 it(`restore: pgkeep and pgbackrest on pgbench scale ${SCALE}`, async () => {
   const stanza = await TestStanza.create({ global: { 'compress-type': 'lz4', 'process-max': 2 } });
@@ -47,14 +44,10 @@ it(`restore: pgkeep and pgbackrest on pgbench scale ${SCALE}`, async () => {
     const restoreArgs = (tool: Tool, args: readonly string[]) => [...common, `--pg1-path=${targets[tool]}`, ...args, 'restore'];
     const program = (tool: Tool) => (tool === 'pgkeep' ? pgkeepBin() : 'pgbackrest');
     const both = async (name: string, args: string[], prepare: (tool: Tool) => Promise<void> | void) => {
-      const runs: Record<Tool, Measurement[]> = { pgkeep: [], pgbackrest: [] };
-      for (let round = 0; round < ROUNDS; round++) {
-        for (const tool of round % 2 === 0 ? (['pgkeep', 'pgbackrest'] as const) : (['pgbackrest', 'pgkeep'] as const)) {
-          await prepare(tool);
-          runs[tool].push(await measure(program(tool), restoreArgs(tool, args), stanza.root));
-        }
-      }
-      results[name] = { pgkeep: median(runs.pgkeep), pgbackrest: median(runs.pgbackrest) };
+      results[name] = await alternating(async (tool) => {
+        await prepare(tool);
+        return measure(program(tool), restoreArgs(tool, args), stanza.root);
+      });
       lines.push(row(name, results[name].pgkeep, results[name].pgbackrest));
       console.log(lines.at(-1));
     };
@@ -80,17 +73,3 @@ it(`restore: pgkeep and pgbackrest on pgbench scale ${SCALE}`, async () => {
   writeFileSync(join(RESULTS, 'bench-restore.json'), JSON.stringify({ scale: SCALE, rounds: ROUNDS, results }, null, 2));
   console.log(`\n${lines.join('\n')}`);
 });
-
-/** The median of each figure on its own. */
-function median(runs: readonly Measurement[]): Measurement {
-  const middle = (values: number[]) => {
-    const sorted = values.sort((a, b) => a - b);
-    const half = Math.floor(sorted.length / 2);
-    return sorted.length % 2 === 1 ? sorted[half]! : (sorted[half - 1]! + sorted[half]!) / 2;
-  };
-  return {
-    wall: middle(runs.map((m) => m.wall)),
-    cpu: middle(runs.map((m) => m.cpu)),
-    peakMb: middle(runs.map((m) => m.peakMb)),
-  };
-}
