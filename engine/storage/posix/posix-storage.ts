@@ -309,25 +309,25 @@ export class PosixStorage implements Storage {
     mode: number,
     options: WriteOptions,
   ): Promise<void> {
-    let fd = openWriteSync(writeName, absolute, atomic, mode, options.createPath !== false);
-    if (fd === undefined) {
+    let opened = openWriteSync(writeName, absolute, atomic, mode, options.createPath !== false);
+    if (opened === undefined) {
       await this.createTree(dirname(absolute), options.pathMode ?? this.pathMode, options.syncPath ?? sync);
-      fd = openWriteSync(writeName, absolute, atomic, mode, false);
+      opened = openWriteSync(writeName, absolute, atomic, mode, false);
     }
-    let open: number | undefined = fd!;
+    const fd = opened!;
+    let closed = false;
     try {
-      if (!atomic || (mode & ~processUmask()) !== mode) runSync(() => fchmodSync(open!, mode), 'mode', absolute);
+      if (!atomic || (mode & ~processUmask()) !== mode) runSync(() => fchmodSync(fd, mode), 'mode', absolute);
       let offset = 0;
-      while (offset < data.byteLength) offset += runSync(() => writeSync(open!, data, offset), 'write', absolute);
-      if (sync) await run(fsyncAsync(open), 'sync', absolute);
-      const closing = open;
-      open = undefined;
-      runSync(() => closeSync(closing), 'close', absolute);
+      while (offset < data.byteLength) offset += runSync(() => writeSync(fd, data, offset), 'write', absolute);
+      if (sync) await run(fsyncAsync(fd), 'sync', absolute);
+      closed = true;
+      runSync(() => closeSync(fd), 'close', absolute);
       if (atomic) runSync(() => renameSync(writeName, absolute), 'move', writeName, absolute);
     } catch (error) {
-      if (open !== undefined) {
+      if (!closed) {
         try {
-          closeSync(open);
+          closeSync(fd);
         } catch {
           // the write's own error is the one to report
         }
