@@ -135,6 +135,7 @@ function writeWholeSync(job: CopyJob, data: Buffer): { readonly size: number; re
     if ((job.mode & ~processUmask()) !== job.mode) fchmodSync(fd, job.mode);
     futimesSync(fd, job.mtime, job.mtime);
   } catch (error) {
+    /* v8 ignore next -- a file this job just created fails to write only on a full disk or an I/O error */
     throw storageError(error, 'write', job.stagePath);
   } finally {
     closeSync(fd);

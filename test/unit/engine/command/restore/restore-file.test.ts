@@ -120,6 +120,11 @@ describe('the restore file job', () => {
 
     const missing = await failure(handler(copyJob({ repoPath: join(root, 'nope') }), context));
     expect(missing.errorName).toBe('FileMissing');
+    // A small repository file that cannot be read (here a directory in its place).
+    mkdirSync(join(root, 'a-directory'));
+    const unreadable = await failure(handler(copyJob({ repoPath: join(root, 'a-directory'), repoSize: 10 }), context));
+    expect(unreadable.errorName).toBe('FileRead');
+    expect(unreadable.message).toContain(`unable to read '${join(root, 'a-directory')}': illegal operation on a directory`);
     const unwritable = await failure(
       handler(
         copyJob({
