@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -54,13 +54,63 @@ export function findProgram(program: string, path = process.env['PATH'] ?? ''): 
   return undefined;
 }
 
+/** A decompressor started as a child process: how it ends, and what it said when it failed. */
+interface RunningProgram {
+  readonly child: ChildProcess;
+  /** 'exited with code 1', 'was killed by SIGKILL', 'could not run: ...'; '' for success. */
+  readonly exited: Promise<string>;
+  /** Once it has ended: the program, how it ended, and its stderr on one line. */
+  failure(): Promise<{ readonly what: string; readonly said: string }>;
+}
+
+/** Starts the decompressor, stdin a pipe, stdout a pipe or the given file descriptor. */
+function startProgram(decompressor: ExternalDecompressor, name: string | undefined, stdout: 'pipe' | number): RunningProgram {
+  const program = findProgram(decompressor.program);
+  if (program === undefined) {
+    throw new PgkeepError(
+      'FeatureNotSupported',
+      `unable to decompress${where(name)}: ${decompressor.format} data needs the '${decompressor.program}' program, which is not installed`,
+      { hint: `install it (Debian/Ubuntu: apt-get install ${decompressor.aptPackage}) and retry` },
+    );
+  }
+  const child = spawn(program, decompressor.args, { stdio: ['pipe', stdout, 'pipe'] });
+  const exited = new Promise<string>((resolve) => {
+    child.on('error', (error) => resolve(`could not run: ${error.message}`));
+    child.on('exit', (code, signal) =>
+      resolve(code === 0 ? '' : code === null ? `was killed by ${signal}` : `exited with code ${code}`),
+    );
+  });
+  const stderr: Buffer[] = [];
+  child.stderr!.on('data', (data: Buffer) => stderr.push(data));
+  const stderrEnded = new Promise((resolve) => child.stderr!.on('close', resolve));
+  // A program that exits early (corrupt input) makes stdin fail with EPIPE; its exit status says why.
+  child.stdin!.on('error', () => {});
+  return {
+    child,
+    exited,
+    failure: async () => {
+      const how = await exited;
+      await stderrEnded;
+      const said = Buffer.concat(stderr).toString().trim().replace(/\s+/g, ' ');
+      return { what: [`${decompressor.program} ${how}`, ...(said === '' ? [] : [said])].join(': '), said };
+    },
+  };
+}
+
+/** The error of a program that failed on its input. */
+function formatError(decompressor: ExternalDecompressor, name: string | undefined, what: string): PgkeepError {
+  return new PgkeepError('Format', `unable to decompress ${decompressor.format} data${where(name)}: ${what}`, {
+    hint: 'the file is corrupt or truncated: restore it from another copy or backup',
+  });
+}
+
+function where(name: string | undefined): string {
+  return name === undefined ? '' : ` '${name}'`;
+}
+
 export class ExternalDecompressFilter extends Filter {
-  private readonly child: ChildProcessWithoutNullStreams;
-  private readonly stderr: Buffer[] = [];
-  /** How the program ended: 'exited with code 1', 'was killed by SIGKILL', 'could not run: ...'; '' for success. */
-  private readonly exited: Promise<string>;
+  private readonly program: RunningProgram;
   private readonly stdoutEnded: Promise<void>;
-  private readonly stderrEnded: Promise<void>;
 
   /**
    * @param name the file being read, for error messages
@@ -71,65 +121,39 @@ export class ExternalDecompressFilter extends Filter {
     private readonly name?: string,
   ) {
     super();
-    const program = findProgram(decompressor.program);
-    if (program === undefined) {
-      throw new PgkeepError(
-        'FeatureNotSupported',
-        `unable to decompress${this.where()}: ${decompressor.format} data needs the '${decompressor.program}' program, which is not installed`,
-        { hint: `install it (Debian/Ubuntu: apt-get install ${decompressor.aptPackage}) and retry` },
-      );
-    }
-    this.child = spawn(program, decompressor.args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.exited = new Promise((resolve) => {
-      this.child.on('error', (error) => resolve(`could not run: ${error.message}`));
-      this.child.on('exit', (code, signal) =>
-        resolve(code === 0 ? '' : code === null ? `was killed by ${signal}` : `exited with code ${code}`),
-      );
+    this.program = startProgram(decompressor, name, 'pipe');
+    const stdout = this.program.child.stdout!;
+    this.stdoutEnded = new Promise((resolve) => stdout.on('end', resolve));
+    stdout.on('data', (data: Buffer) => {
+      if (!this.push(data)) stdout.pause();
     });
-    this.stdoutEnded = new Promise((resolve) => this.child.stdout.on('end', resolve));
-    this.child.stdout.on('data', (data: Buffer) => {
-      if (!this.push(data)) this.child.stdout.pause();
-    });
-    this.child.stderr.on('data', (data: Buffer) => this.stderr.push(data));
-    this.stderrEnded = new Promise((resolve) => this.child.stderr.on('close', resolve));
-    // A child that exits early (corrupt input) makes stdin fail with EPIPE; its exit status says why.
-    this.child.stdin.on('error', () => {});
   }
 
   override _read(size: number): void {
-    this.child.stdout.resume();
+    this.program.child.stdout!.resume();
     super._read(size);
   }
 
   protected async process(chunk: Buffer): Promise<void> {
-    const written = await new Promise<boolean>((resolve) => this.child.stdin.write(chunk, (error) => resolve(error == null)));
+    const stdin = this.program.child.stdin!;
+    const written = await new Promise<boolean>((resolve) => stdin.write(chunk, (error) => resolve(error == null)));
     if (!written) await this.failed();
   }
 
   protected override async finish(): Promise<void> {
-    this.child.stdin.end();
-    if ((await this.exited) !== '') await this.failed();
+    this.program.child.stdin!.end();
+    if ((await this.program.exited) !== '') await this.failed();
     await this.stdoutEnded;
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (this.child.exitCode === null) this.child.kill();
+    if (this.program.child.exitCode === null) this.program.child.kill();
     callback(error);
   }
 
   /** Waits for the program to end and throws what it said. */
   private async failed(): Promise<never> {
-    const how = await this.exited;
-    await this.stderrEnded;
-    const said = Buffer.concat(this.stderr).toString().trim().replace(/\s+/g, ' ');
-    const what = [`${this.decompressor.program} ${how}`, ...(said === '' ? [] : [said])].join(': ');
-    throw new PgkeepError('Format', `unable to decompress ${this.decompressor.format} data${this.where()}: ${what}`, {
-      hint: 'the file is corrupt or truncated: restore it from another copy or backup',
-    });
-  }
-
-  private where(): string {
-    return this.name === undefined ? '' : ` '${this.name}'`;
+    throw formatError(this.decompressor, this.name, (await this.program.failure()).what);
   }
 }
 
@@ -150,47 +174,28 @@ export async function decompressToFile(
   target: string,
   name?: string,
 ): Promise<void> {
-  const where = name === undefined ? '' : ` '${name}'`;
-  const program = findProgram(decompressor.program);
-  if (program === undefined) {
+  let program: RunningProgram;
+  try {
+    program = startProgram(decompressor, name, fd);
+  } catch (error) {
     source.destroy();
-    throw new PgkeepError(
-      'FeatureNotSupported',
-      `unable to decompress${where}: ${decompressor.format} data needs the '${decompressor.program}' program, which is not installed`,
-      { hint: `install it (Debian/Ubuntu: apt-get install ${decompressor.aptPackage}) and retry` },
-    );
+    throw error;
   }
-  const child = spawn(program, decompressor.args, { stdio: ['pipe', fd, 'pipe'] });
-  const stderr: Buffer[] = [];
-  child.stderr!.on('data', (data: Buffer) => stderr.push(data));
-  const stderrEnded = new Promise((resolve) => child.stderr!.on('close', resolve));
-  const exited = new Promise<string>((resolve) => {
-    child.on('error', (error) => resolve(`could not run: ${error.message}`));
-    child.on('exit', (code, signal) =>
-      resolve(code === 0 ? '' : code === null ? `was killed by ${signal}` : `exited with code ${code}`),
-    );
-  });
-  // A program that exits early (corrupt input) makes stdin fail with EPIPE; its exit status says why.
-  // A source that fails is its own error, reported as it is.
-  const fed = pipeline(source, child.stdin!).then(
+  // A program that exits early makes stdin fail (EPIPE): its exit status says why. A source that
+  // fails is its own error, reported as it is.
+  const sourceError = await pipeline(source, program.child.stdin!).then(
     () => undefined,
     (error: unknown) => (isPgkeepError(error) ? error : undefined),
   );
-  const sourceError = await fed;
   if (sourceError !== undefined) {
-    if (child.exitCode === null) child.kill();
-    await exited;
+    if (program.child.exitCode === null) program.child.kill();
+    await program.exited;
     throw sourceError;
   }
-  const how = await exited;
-  if (how === '') return;
-  await stderrEnded;
-  const said = Buffer.concat(stderr).toString().trim().replace(/\s+/g, ' ');
-  const what = [`${decompressor.program} ${how}`, ...(said === '' ? [] : [said])].join(': ');
+  if ((await program.exited) === '') return;
+  const { what, said } = await program.failure();
   // lz4, zstd and bzip2 all say "write error" when their output fails: the target's fault, not the input's.
   if (/write error/i.test(said))
     throw new PgkeepError('FileWrite', `unable to write '${target}': ${what}`, { hint: 'check free space and permissions' });
-  throw new PgkeepError('Format', `unable to decompress ${decompressor.format} data${where}: ${what}`, {
-    hint: 'the file is corrupt or truncated: restore it from another copy or backup',
-  });
+  throw formatError(decompressor, name, what);
 }

@@ -125,15 +125,13 @@ function readWholeSync(path: string, offset: number, limit: number): Buffer {
 function writeWholeSync(job: CopyJob, data: Buffer): { readonly size: number; readonly checksum: string } {
   let fd: number;
   try {
-    fd = openSync(job.stagePath, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, job.mode);
+    fd = openSync(job.stagePath, STAGE_FLAGS, job.mode);
   } catch (error) {
     throw storageError(error, 'openWrite', job.stagePath);
   }
   try {
     for (let offset = 0; offset < data.length;) offset += writeSync(fd, data, offset, data.length - offset);
-    if (job.uid !== undefined || job.gid !== undefined) fchownSync(fd, job.uid ?? -1, job.gid ?? -1);
-    if ((job.mode & ~processUmask()) !== job.mode) fchmodSync(fd, job.mode);
-    futimesSync(fd, job.mtime, job.mtime);
+    finishStage(fd, job);
   } catch (error) {
     /* v8 ignore next -- a file this job just created fails to write only on a full disk or an I/O error */
     throw storageError(error, 'write', job.stagePath);
@@ -143,13 +141,14 @@ function writeWholeSync(job: CopyJob, data: Buffer): { readonly size: number; re
   return { size: data.length, checksum: createHash('sha1').update(data).digest('hex') };
 }
 
-/** Creates the staged file (without following a link), as the job's mode. */
+/** A staged file is created new, never through a link. */
+const STAGE_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW;
+
+/** Creates the staged file, as the job's mode. */
 async function openStage(job: CopyJob): Promise<FileHandle> {
-  return open(job.stagePath, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, job.mode).catch(
-    (error: unknown) => {
-      throw storageError(error, 'openWrite', job.stagePath);
-    },
-  );
+  return open(job.stagePath, STAGE_FLAGS, job.mode).catch((error: unknown) => {
+    throw storageError(error, 'openWrite', job.stagePath);
+  });
 }
 
 /**
@@ -157,11 +156,11 @@ async function openStage(job: CopyJob): Promise<FileHandle> {
  * the end, many at once, which is far faster (a file the lz4 program wrote is written back while it
  * is read back: see restoreThroughProgram).
  */
-async function finishStage(handle: FileHandle, job: CopyJob): Promise<void> {
-  if (job.uid !== undefined || job.gid !== undefined) await handle.chown(job.uid ?? -1, job.gid ?? -1);
+function finishStage(fd: number, job: CopyJob): void {
+  if (job.uid !== undefined || job.gid !== undefined) fchownSync(fd, job.uid ?? -1, job.gid ?? -1);
   // A new file has the mode less the umask: set it only when the umask took something away.
-  if ((job.mode & ~processUmask()) !== job.mode) await handle.chmod(job.mode);
-  await handle.utimes(job.mtime, job.mtime);
+  if ((job.mode & ~processUmask()) !== job.mode) fchmodSync(fd, job.mode);
+  futimesSync(fd, job.mtime, job.mtime);
 }
 
 /**
@@ -177,7 +176,7 @@ async function restoreThroughProgram(
   const handle = await openStage(job);
   try {
     await decompressToFile(lz4Program, source, handle.fd, job.stagePath, job.repoPath);
-    await finishStage(handle, job);
+    finishStage(handle.fd, job);
     // The file goes to disk while it is read back: the restore's final sync, which would have
     // waited for this writeback, finds it done (a 1 GiB file: 0.7 s of writeback, hidden behind
     // the 0.6 s of hashing instead of added after the copy).
@@ -291,7 +290,7 @@ export const handler: JobHandler<RestoreFileJob, RestoreFileResult> = async (job
         context.progress(written);
       }
       await flush();
-      await finishStage(handle, job);
+      finishStage(handle.fd, job);
     } catch (error) {
       throw error instanceof PgkeepError ? error : storageError(error, 'write', job.stagePath);
     } finally {

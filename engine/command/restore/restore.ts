@@ -17,25 +17,23 @@ import { requestFromConfig, type RestoreRequest } from './request.js';
  * --dry-run the plan is printed (text, or the RestorePlanJson with --output=json) and nothing is
  * written; a plan with problems then ends with the first problem's error, after printing.
  */
-export async function run({ config, out, signal }: CommandContext): Promise<number> {
-  const request = requestFromConfig(config);
-  const dryRun = config.booleanOr('dry-run') ?? false;
+export async function run(context: CommandContext): Promise<number> {
+  const request = requestFromConfig(context.config);
+  const dryRun = context.config.booleanOr('dry-run') ?? false;
   // The workers start while the plan is made: a delta's checksums, or the copy, find them ready.
   const started = dryRun && !request.delta ? undefined : prestartWorkers(workerSpawner(), request.processMax);
   try {
-    return await restore(config, out, request, dryRun, { spawn: started?.spawn ?? workerSpawner() }, signal);
+    return await planAndRestore(context, request, dryRun, { spawn: started?.spawn ?? workerSpawner() });
   } finally {
     started?.dispose();
   }
 }
 
-async function restore(
-  config: CommandContext['config'],
-  out: CommandContext['out'],
+async function planAndRestore(
+  { config, out, signal }: CommandContext,
   request: RestoreRequest,
   dryRun: boolean,
   workers: WorkerSource,
-  signal: AbortSignal,
 ): Promise<number> {
   const plan = await planRestore(request, { workers, signal });
   for (const warning of plan.json.warnings) log.warn(warning);
