@@ -22,7 +22,18 @@ const MIN_BUFFER = 1024 * 1024;
  * it runs beside this process, and the plain bytes cross no pipe.
  */
 const EXTERNAL_LZ4_MIN = 1024 * 1024;
-const lz4Program: ExternalDecompressor = { program: 'lz4', args: ['-d', '-c', '-q'], format: 'lz4', aptPackage: 'lz4' };
+/**
+ * `--no-frame-crc`: the program does not check the frame's XXH32 content checksum (pgBackRest's
+ * frames carry one), which took 70 % of its CPU (a 1 GiB pgbench segment: 0.50 s of CPU instead
+ * of 0.15 s), because the file's SHA-1 is checked against the backup's right after, a stronger
+ * check of the same bytes. (lz4 before 1.9.4 accepts the option and checks anyway.)
+ */
+const lz4Program: ExternalDecompressor = {
+  program: 'lz4',
+  args: ['-d', '-c', '-q', '--no-frame-crc'],
+  format: 'lz4',
+  aptPackage: 'lz4',
+};
 let lz4Installed: boolean | undefined;
 
 /**
