@@ -3,7 +3,8 @@
 // missing with apt; run as another user it stops at once naming the apt command. Unit tests need
 // nothing installed. The last line is always `N passed, N failed`.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -66,12 +67,32 @@ const vitestArgs = [
   ...(mode === 'coverage' ? ['--coverage'] : []),
   ...extra,
 ];
+// Coverage: every Node process the tests start (the CLI, its workers; some as postgres) writes
+// its V8 coverage here when it exits, merged with vitest's below (scripts/process-coverage.mjs).
+const processCoverage = mode === 'coverage' ? mkdtempSync(join(tmpdir(), 'pgkeep-v8-coverage-')) : undefined;
+if (processCoverage !== undefined) chmodSync(processCoverage, 0o1777);
 console.log(`\n> vitest ${vitestArgs.join(' ')}`);
 const result = spawnSync(bin('vitest'), vitestArgs, {
   cwd: root,
   stdio: 'inherit',
-  env: { ...process.env, FORCE_COLOR: process.env.FORCE_COLOR ?? '0' },
+  env: {
+    ...process.env,
+    FORCE_COLOR: process.env.FORCE_COLOR ?? '0',
+    ...(processCoverage === undefined ? {} : { NODE_V8_COVERAGE: processCoverage }),
+  },
 });
+if (processCoverage !== undefined) {
+  const vitestJson = join(root, 'coverage', 'coverage-final.json');
+  if (existsSync(vitestJson)) {
+    const { mergeProcessCoverage } = await import('./process-coverage.mjs');
+    console.log('\n> coverage of engine/ with the child processes (the CLI and its workers)');
+    const figures = await mergeProcessCoverage({ root, rawDir: processCoverage, vitestJson, outDir: join(root, 'coverage') });
+    console.log(
+      `engine/ lines ${figures.all.lines} %, branches ${figures.all.branches} % (vitest's processes alone: ${figures.inProcess.lines} %, ${figures.inProcess.branches} %; ${figures.processes} child processes, ${figures.unmatched} of their items unmatched)`,
+    );
+  }
+  rmSync(processCoverage, { recursive: true, force: true });
+}
 
 let passed = 0;
 let failed = 0;
