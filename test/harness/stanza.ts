@@ -61,10 +61,11 @@ export class TestStanza {
     return stanza;
   }
 
-  /** Rewrites the configuration file, e.g. with other [global] options. */
+  /** Rewrites the configuration file, e.g. with other [global] options, or for another cluster (an upgrade). */
   writeConfig(
     global: Readonly<Record<string, string | number>> = this.global,
     stanzaOptions: Readonly<Record<string, string | number>> = {},
+    cluster: PgCluster = this.cluster,
   ): void {
     const lines = [
       '[global]',
@@ -77,9 +78,9 @@ export class TestStanza {
       ...Object.entries(global).map(([key, value]) => `${key}=${value}`),
       '',
       `[${this.name}]`,
-      `pg1-path=${this.cluster.dataDir}`,
-      `pg1-socket-path=${this.cluster.socketDir}`,
-      `pg1-port=${this.cluster.port}`,
+      `pg1-path=${cluster.dataDir}`,
+      `pg1-socket-path=${cluster.socketDir}`,
+      `pg1-port=${cluster.port}`,
       ...Object.entries(stanzaOptions).map(([key, value]) => `${key}=${value}`),
       '',
     ];

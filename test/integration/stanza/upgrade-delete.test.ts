@@ -1,0 +1,85 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { PgCluster } from '../../harness/pg-cluster.js';
+import { pgkeepBin, TestStanza } from '../../harness/stanza.js';
+
+/**
+ * stanza-upgrade and stanza-delete on a real repository, the real pgbackrest as the oracle. The
+ * "upgrade" replaces the cluster with a new one (a new system identifier: only PostgreSQL 15 is
+ * installed here), which is what stanza-upgrade records, as after pg_upgrade.
+ */
+describe('stanza-upgrade and stanza-delete', () => {
+  let stanza: TestStanza;
+  let upgraded: PgCluster;
+
+  beforeAll(async () => {
+    stanza = await TestStanza.create();
+    await stanza.pgkeep(['stanza-create']);
+    await stanza.pgkeep(['--type=full', 'backup']);
+  });
+  afterAll(async () => {
+    await upgraded?.destroy();
+    await stanza?.destroy();
+  });
+
+  it('stanza-upgrade records the new cluster; pgbackrest then checks and lists it', async () => {
+    const oldSystemId = String(await stanza.cluster.value('SELECT system_identifier FROM pg_control_system()'));
+    await stanza.cluster.stop();
+    upgraded = await PgCluster.create({
+      fresh: true,
+      archiveCommand: `${pgkeepBin()} --config=${stanza.configPath} --stanza=main archive-push %p`,
+    });
+    await upgraded.start();
+    stanza.writeConfig(undefined, undefined, upgraded);
+    const newSystemId = String(await upgraded.value('SELECT system_identifier FROM pg_control_system()'));
+    expect(newSystemId).not.toBe(oldSystemId);
+
+    // Before the upgrade the repository belongs to the old cluster: a backup is refused.
+    const refused = await stanza.pgkeep(['--type=full', 'backup'], { check: false });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(newSystemId);
+
+    const first = await stanza.pgkeep(['--log-level-console=info', 'stanza-upgrade']);
+    expect(first.stdout).toContain(`stanza 'main' on repo1 upgraded to`);
+    const again = await stanza.pgkeep(['--log-level-console=info', 'stanza-upgrade']);
+    expect(again.stdout).toContain(`stanza 'main' on repo1 is already up to date`);
+
+    const archiveInfo = readFileSync(join(stanza.repoPath, 'archive', 'main', 'archive.info'), 'utf8');
+    expect(archiveInfo).toContain(`2={"db-id":${newSystemId},"db-version":"15"}`);
+    // The WAL of the new cluster reaches the archive (15-2), as pgbackrest check sees it.
+    await stanza.pgbackrest(['check']);
+    const infoJson = (await stanza.pgbackrest(['info', '--output=json'])).stdout;
+    expect((JSON.parse(infoJson) as [{ status: { code: number } }])[0].status.code).toBe(0);
+    // System ids pass 2^53: read from the text, not through JSON numbers.
+    const dbList = /"db":\[(.*?)\]/.exec(infoJson)![1]!;
+    expect([...dbList.matchAll(/"id":(\d+),.*?"system-id":(\d+)/g)].map((match) => [match[1], match[2]])).toEqual([
+      ['1', oldSystemId],
+      ['2', newSystemId],
+    ]);
+    // And a backup of the new cluster is taken, and verified by pgbackrest.
+    await stanza.pgkeep(['--type=full', 'backup']);
+    await stanza.pgbackrest(['verify']);
+  });
+
+  it('stanza-delete needs the stanza stopped and the cluster down (or --force), then removes it all', async () => {
+    const notStopped = await stanza.pgkeep(['stanza-delete'], { check: false });
+    expect(notStopped.code).not.toBe(0);
+    expect(notStopped.stderr).toContain(`stop file does not exist for stanza 'main'`);
+    expect(notStopped.stderr).toContain(`HINT: run 'pgkeep stop --stanza=main' on this host first`);
+
+    await stanza.pgkeep(['stop']);
+    const running = await stanza.pgkeep(['stanza-delete'], { check: false });
+    expect(running.code).not.toBe(0);
+    expect(running.stderr).toContain(`PostgreSQL is running on '${upgraded.dataDir}' (postmaster.pid exists)`);
+    expect(existsSync(join(stanza.repoPath, 'backup', 'main', 'backup.info'))).toBe(true);
+
+    await stanza.pgkeep(['stanza-delete', '--force']);
+    for (const path of ['archive/main', 'backup/main']) expect(existsSync(join(stanza.repoPath, path)), path).toBe(false);
+    expect(existsSync(join(stanza.lockPath, 'main.stop'))).toBe(false);
+    const info = JSON.parse((await stanza.pgbackrest(['info', '--output=json'])).stdout) as [{ status: { message: string } }];
+    expect(info[0].status.message).toBe('missing stanza path');
+  });
+});
