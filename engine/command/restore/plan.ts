@@ -111,31 +111,20 @@ export async function planRestore(request: RestoreRequest, options: PlanOptions)
   let loaded = selected === undefined ? undefined : await loadBackup(selected, problems);
   log.debug(`plan: backup set ${selected?.entry.label ?? 'none'} and its manifest loaded`);
 
-  // 2. The WAL. A name or xid target may choose an older backup, so the files wait for its check;
-  // otherwise it runs while the targets are inspected and compared (both only read: on a delta
-  // restore the archive's listing and the checksums of existing files overlap). Its problems,
-  // warnings and notes keep their place in the lists, before those of the files.
+  // 2. The WAL: before the files, since a name or xid target may choose an older backup
   let wal: RestorePlanWal | null = null;
-  const walFound = { problems: [] as Problem[], warnings: [] as string[], notes: [] as string[] };
-  let walChecked: Promise<void> = Promise.resolve();
   if (selected !== undefined && loaded !== undefined && selected.entry.archiveStart !== null && loaded.manifest.options.online) {
-    const first = { selected, manifest: loaded.manifest };
-    walChecked = (async () => {
-      const walPlan = await planWal(request, first.selected, first.manifest, options, selection!.candidates);
-      if (walPlan.reselect !== undefined && walPlan.reselect.entry.label !== first.selected.entry.label) {
-        selected = walPlan.reselect;
-        loaded = await loadBackup(selected, walFound.problems);
-        const again = loaded === undefined ? undefined : await planWal(request, selected, loaded.manifest, options, []);
-        wal = again?.check.wal ?? null;
-        if (again !== undefined) collect(again.check, walFound.problems, walFound.warnings, walFound.notes);
-      } else {
-        wal = walPlan.check.wal;
-        collect(walPlan.check, walFound.problems, walFound.warnings, walFound.notes);
-      }
-    })();
-    // Awaited below; a failure (a cancel) must not go unhandled meanwhile.
-    walChecked.catch(() => undefined);
-    if (searchesOlderBackups(request)) await walChecked;
+    const walPlan = await planWal(request, selected, loaded.manifest, options, selection!.candidates);
+    if (walPlan.reselect !== undefined && walPlan.reselect.entry.label !== selected.entry.label) {
+      selected = walPlan.reselect;
+      loaded = await loadBackup(selected, problems);
+      const again = loaded === undefined ? undefined : await planWal(request, selected, loaded.manifest, options, []);
+      wal = again?.check.wal ?? null;
+      if (again !== undefined) collect(again.check, problems, warnings, notes);
+    } else {
+      wal = walPlan.check.wal;
+      collect(walPlan.check, problems, warnings, notes);
+    }
   } else if (loaded !== undefined && !loaded.manifest.options.online) {
     if (!request.typeGiven) type = 'none';
     notes.push(
@@ -143,7 +132,7 @@ export async function planRestore(request: RestoreRequest, options: PlanOptions)
     );
   }
 
-  const walAt = { problems: problems.length, warnings: warnings.length, notes: notes.length };
+  log.debug('plan: WAL checked');
   const manifest = loaded?.manifest;
   const backupJson = selected === undefined || manifest === undefined ? null : describeBackup(selected, manifest);
   const recovery = recoverySettings(request, type, manifest?.options.online ?? true);
@@ -237,11 +226,6 @@ export async function planRestore(request: RestoreRequest, options: PlanOptions)
     if (!manifest.files.has(PG_CONTROL_NAME))
       warnings.push("backup does not contain 'global/pg_control': the cluster will not start");
   }
-  await walChecked;
-  problems.splice(walAt.problems, 0, ...walFound.problems);
-  warnings.splice(walAt.warnings, 0, ...walFound.warnings);
-  notes.splice(walAt.notes, 0, ...walFound.notes);
-  log.debug('plan: WAL checked');
 
   const json: RestorePlanJson = {
     format: RESTORE_PLAN_FORMAT,
@@ -329,11 +313,6 @@ async function loadBackup(
   return { manifest, safe: true };
 }
 
-/** A name or xid target without --set: the WAL is searched from the oldest backup on, and the one before the target chosen. */
-function searchesOlderBackups(request: RestoreRequest): boolean {
-  return request.set === undefined && (request.type === 'name' || request.type === 'xid');
-}
-
 async function planWal(
   request: RestoreRequest,
   selected: SelectedBackup,
@@ -344,7 +323,8 @@ async function planWal(
   const segmentSize = await walSegmentSize(selected, manifest);
   const archive = await WalArchive.open(request.repos, { systemId: manifest.db.systemId, version: manifest.db.version });
   const entry = selected.entry;
-  const searching = searchesOlderBackups(request);
+  // A name or xid target without --set: look from the oldest backup on, so one before the latest backup is found too
+  const searching = request.set === undefined && (request.type === 'name' || request.type === 'xid');
   const oldest = searching
     ? candidates
         .filter(

@@ -114,7 +114,7 @@ describe('plan edge cases', () => {
   const plan = (overrides: Parameters<TestRepo['request']>[1] = {}, uid = UID) =>
     planRestore(repo.request(join(repo.root, 'data'), overrides), { workers: IN_PROCESS, uid });
 
-  it('the WAL is checked beside the targets, its problems still listed before theirs', async () => {
+  it('a missing archive and a non-empty target are both reported, the WAL first (what the restore then names)', async () => {
     // Online, its WAL never archived; the target holds a file and --delta is not given.
     await repo.backup({ label: '20261121-040000F', online: true, files: { 'pg_data/base/1/1': 'x' } });
     mkdirSync(data());
@@ -122,7 +122,7 @@ describe('plan edge cases', () => {
     const planned = await plan({ type: 'default' });
     expect(planned.json.problems.map((entry) => entry.error)).toEqual(['ArchiveNotFound', 'PathNotEmpty']);
     expect(planned.json.wal).not.toBeNull();
-    // A name target may choose another backup: the files wait for the WAL (the same problems).
+    // A name target, which may choose another backup: the same problems.
     const named = await plan({ type: 'name', target: 'point' });
     expect(named.json.problems.map((entry) => entry.error)).toEqual(['ArchiveNotFound', 'PathNotEmpty']);
   });
