@@ -20,7 +20,8 @@ import { parseAstAsync } from 'vitest/node';
 
 /**
  * Merges the raw coverage in `rawDir` (NODE_V8_COVERAGE) into vitest's `coverage-final.json` and
- * writes the text and JSON summaries of engine/ into `outDir`. Returns the figures.
+ * writes the text and JSON summaries of engine/ and the merged coverage itself into `outDir`.
+ * Returns the figures.
  */
 export async function mergeProcessCoverage({ root, rawDir, vitestJson, outDir }) {
   const dist = pathToFileURL(join(root, 'dist', 'engine')).href + '/';
@@ -70,6 +71,8 @@ export async function mergeProcessCoverage({ root, rawDir, vitestJson, outDir })
   const context = libReport.createContext({ dir: outDir, coverageMap: map });
   reports.create('text-summary').execute(context);
   reports.create('json-summary', { file: 'coverage-summary-all.json' }).execute(context);
+  // Per line and branch, for finding what is left (istanbul's JSON: statementMap, s, branchMap, b).
+  reports.create('json', { file: 'coverage-final-all.json' }).execute(context);
   return { processes, inProcess, all: summarize(map, root), unmatched };
 }
 

@@ -30,7 +30,7 @@ const projects = {
   unit: ['unit', 'renderer'],
   integration: ['integration'],
   e2e: ['e2e'],
-  coverage: ['unit', 'integration'],
+  coverage: ['unit', 'integration', 'e2e'],
 }[mode];
 if (projects === undefined) fail(`unknown test mode '${mode}': use all, unit, integration, e2e or coverage`);
 
