@@ -8,6 +8,6 @@ export async function run({ config, out }: CommandContext): Promise<number> {
   const stanzas = (await loadStanzasForInfo(config)).sort((a, b) => (a.input.name < b.input.name ? -1 : 1));
   const built = stanzas.map((stanza) => ({ json: buildStanzaInfo(stanza.input), backupLock: stanza.backupLock }));
   if (config.string('output') === 'json') out(renderInfoJson(built.map((stanza) => stanza.json)) + '\n');
-  else out(renderInfoText(built));
+  else out(renderInfoText(built, { set: config.stringOr('set') !== undefined }));
   return 0;
 }

@@ -21,6 +21,7 @@ import {
   renderBackupInfo,
   saveBackupInfo,
 } from '../../../engine/repo/info/backup-info.js';
+import { renderInfoText } from '../../../engine/command/info/info-text.js';
 import { buildInfoJson, renderInfoJson } from '../../../engine/repo/info-json.js';
 import { manifestFileRepoPath, validateManifestPaths } from '../../../engine/repo/manifest/manifest-paths.js';
 import { loadManifestFile, renderManifest, saveManifestFile, type Manifest } from '../../../engine/repo/manifest/manifest.js';
@@ -169,7 +170,7 @@ describe('a repository written by pgbackrest 2.45', () => {
     expect(range.max! >= range.min!).toBe(true);
   });
 
-  it('builds the same info JSON as pgbackrest info --output=json', async () => {
+  it('builds the same info JSON and text as pgbackrest info', async () => {
     const backupInfo = (await loadBackupInfo(storage, 'backup/demo/backup.info')).value;
     const archiveInfo = (await loadArchiveInfo(storage, 'archive/demo/archive.info')).value;
     const listing = new Map<string, string[]>();
@@ -180,22 +181,23 @@ describe('a repository written by pgbackrest 2.45', () => {
           (await storage.list(`archive/demo/15-1/${entry.name}`)).map((file) => file.name),
         );
     }
-    const ours = renderInfoJson(
-      buildInfoJson([
-        {
-          name: 'demo',
-          repos: [
-            {
-              key: 1,
-              cipher: 'none',
-              state: { kind: 'ok', backupInfo, archiveInfo, archiveRanges: new Map([['15-1', archiveRange(listing)]]) },
-            },
-          ],
-        },
-      ]),
-    );
+    const stanzas = buildInfoJson([
+      {
+        name: 'demo',
+        repos: [
+          {
+            key: 1,
+            cipher: 'none',
+            state: { kind: 'ok', backupInfo, archiveInfo, archiveRanges: new Map([['15-1', archiveRange(listing)]]) },
+          },
+        ],
+      },
+    ]);
     const theirs = (await pgbackrest(['--stanza=demo', '--output=json', 'info'])).stdout.trim();
-    expect(ours).toBe(theirs);
+    expect(renderInfoJson(stanzas)).toBe(theirs);
+    // And the text, line for line (both print local times: the same process environment).
+    const text = (await pgbackrest(['--stanza=demo', 'info'])).stdout;
+    expect(renderInfoText(stanzas.map((json) => ({ json, backupLock: undefined })))).toBe(text);
   });
 
   it('formats the labels pgbackrest made from their start time, and picks later ones', async () => {

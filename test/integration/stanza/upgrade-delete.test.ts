@@ -62,6 +62,14 @@ describe('stanza-upgrade and stanza-delete', () => {
     // And a backup of the new cluster is taken, and verified by pgbackrest.
     await stanza.pgkeep(['--type=full', 'backup']);
     await stanza.pgbackrest(['verify']);
+    // info, text and JSON, as pgbackrest's: both clusters, the prior one with its backup and WAL.
+    const [, label] = /full backup: (\S+)\n(?![\s\S]*full backup:)/.exec((await stanza.pgbackrest(['info'])).stdout)!;
+    for (const output of [[], ['--output=json'], [`--set=${label}`]]) {
+      const ours = (await stanza.pgkeep([...output, 'info'])).stdout;
+      expect(ours).toContain(output[0] === '--output=json' ? '"id":2' : 'db (current)');
+      // (pgbackrest ends its JSON without a newline; pgkeep ends it with one, for terminals.)
+      expect(ours.trimEnd()).toBe((await stanza.pgbackrest([...output, 'info'])).stdout.trimEnd());
+    }
   });
 
   it('stanza-delete needs the stanza stopped and the cluster down (or --force), then removes it all', async () => {
@@ -81,5 +89,6 @@ describe('stanza-upgrade and stanza-delete', () => {
     expect(existsSync(join(stanza.lockPath, 'main.stop'))).toBe(false);
     const info = JSON.parse((await stanza.pgbackrest(['info', '--output=json'])).stdout) as [{ status: { message: string } }];
     expect(info[0].status.message).toBe('missing stanza path');
+    expect((await stanza.pgkeep(['info'])).stdout).toBe((await stanza.pgbackrest(['info'])).stdout);
   });
 });
