@@ -1,8 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { osUser } from '../../harness/os-user.js';
 import { PgCluster } from '../../harness/pg-cluster.js';
 import { pgkeepBin, TestStanza } from '../../harness/stanza.js';
 
@@ -70,6 +72,27 @@ describe('stanza-upgrade and stanza-delete', () => {
       // (pgbackrest ends its JSON without a newline; pgkeep ends it with one, for terminals.)
       expect(ours.trimEnd()).toBe((await stanza.pgbackrest([...output, 'info'])).stdout.trimEnd());
     }
+  });
+
+  it('info over two repositories, the second without the stanza, then with its directories but no info files, prints what pgbackrest prints', async () => {
+    const repo2 = join(stanza.root, 'repo2');
+    mkdirSync(repo2, { mode: 0o750 });
+    chownSync(repo2, osUser('postgres').uid, osUser('postgres').gid);
+    stanza.writeConfig({ 'compress-type': 'lz4', 'repo2-path': repo2 }, undefined, upgraded);
+    const compare = async () => {
+      for (const output of [[], ['--output=json']]) {
+        const ours = (await stanza.pgkeep([...output, 'info'])).stdout;
+        expect(ours.trimEnd()).toBe((await stanza.pgbackrest([...output, 'info'])).stdout.trimEnd());
+      }
+      return (await stanza.pgkeep(['info'])).stdout;
+    };
+    expect(await compare()).toContain('repo2: error (missing stanza path)');
+    // A stanza directory whose info files are not there: missing stanza data.
+    mkdirSync(join(repo2, 'backup', 'main'), { recursive: true, mode: 0o750 });
+    mkdirSync(join(repo2, 'archive', 'main'), { recursive: true, mode: 0o750 });
+    execFileSync('chown', ['-R', 'postgres:postgres', repo2]);
+    expect(await compare()).toContain('repo2: error (missing stanza data)');
+    stanza.writeConfig(undefined, undefined, upgraded);
   });
 
   it('stanza-delete needs the stanza stopped and the cluster down (or --force), then removes it all', async () => {
