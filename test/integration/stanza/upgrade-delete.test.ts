@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,9 +9,9 @@ import { PgCluster } from '../../harness/pg-cluster.js';
 import { pgkeepBin, TestStanza } from '../../harness/stanza.js';
 
 /**
- * stanza-upgrade and stanza-delete on a real repository, the real pgbackrest as the oracle. The
- * "upgrade" replaces the cluster with a new one (a new system identifier: only PostgreSQL 15 is
- * installed here), which is what stanza-upgrade records, as after pg_upgrade.
+ * stanza-create, stanza-upgrade, stanza-delete and info on a real repository, the real pgbackrest
+ * as the oracle. The "upgrade" replaces the cluster with a new one (a new system identifier: only
+ * PostgreSQL 15 is installed here), which is what stanza-upgrade records, as after pg_upgrade.
  */
 describe('stanza-upgrade and stanza-delete', () => {
   let stanza: TestStanza;
@@ -27,8 +27,11 @@ describe('stanza-upgrade and stanza-delete', () => {
     await stanza?.destroy();
   });
 
-  it('stanza-upgrade records the new cluster; pgbackrest then checks and lists it', async () => {
+  it('stanza-create refuses the new cluster, stanza-upgrade records it; pgbackrest then checks and lists it', async () => {
     const oldSystemId = String(await stanza.cluster.value('SELECT system_identifier FROM pg_control_system()'));
+    // stanza-create again on a valid stanza changes nothing.
+    const recreated = await stanza.pgkeep(['--log-level-console=info', 'stanza-create']);
+    expect(recreated.stdout).toContain(`stanza 'main' already exists on repo1 and is valid`);
     await stanza.cluster.stop();
     upgraded = await PgCluster.create({
       fresh: true,
@@ -43,6 +46,11 @@ describe('stanza-upgrade and stanza-delete', () => {
     const refused = await stanza.pgkeep(['--type=full', 'backup'], { check: false });
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain(newSystemId);
+    // So is stanza-create: the stanza is the old cluster's.
+    const mismatch = await stanza.pgkeep(['stanza-create'], { check: false });
+    expect(mismatch.code).not.toBe(0);
+    expect(mismatch.stderr).toContain(`stanza 'main' on repo1 already exists for`);
+    expect(mismatch.stderr).toContain('HINT: each cluster needs a stanza of its own: choose another stanza name');
 
     const first = await stanza.pgkeep(['--log-level-console=info', 'stanza-upgrade']);
     expect(first.stdout).toContain(`stanza 'main' on repo1 upgraded to`);
@@ -74,7 +82,7 @@ describe('stanza-upgrade and stanza-delete', () => {
     }
   });
 
-  it('info over two repositories, the second without the stanza, then with its directories but no info files, prints what pgbackrest prints', async () => {
+  it('info over two repositories, the second without the stanza, then with its directories but no info files, prints what pgbackrest prints; stanza-create writes nothing over files left there', async () => {
     const repo2 = join(stanza.root, 'repo2');
     mkdirSync(repo2, { mode: 0o750 });
     chownSync(repo2, osUser('postgres').uid, osUser('postgres').gid);
@@ -92,6 +100,12 @@ describe('stanza-upgrade and stanza-delete', () => {
     mkdirSync(join(repo2, 'archive', 'main'), { recursive: true, mode: 0o750 });
     execFileSync('chown', ['-R', 'postgres:postgres', repo2]);
     expect(await compare()).toContain('repo2: error (missing stanza data)');
+    // Files there but no info files: stanza-create writes nothing over them.
+    writeFileSync(join(repo2, 'archive', 'main', 'left-behind'), '');
+    const leftovers = await stanza.pgkeep(['stanza-create'], { check: false });
+    expect(leftovers.code).not.toBe(0);
+    expect(leftovers.stderr).toContain(`'${join(repo2, 'archive', 'main')}' on repo2 holds files but no info files`);
+    expect(readdirSync(join(repo2, 'archive', 'main'))).toEqual(['left-behind']);
     stanza.writeConfig(undefined, undefined, upgraded);
   });
 
