@@ -20,7 +20,9 @@ describe('stanza-upgrade and stanza-delete', () => {
   beforeAll(async () => {
     stanza = await TestStanza.create();
     await stanza.pgkeep(['stanza-create']);
-    await stanza.pgkeep(['--type=full', 'backup']);
+    // An incremental with no backup to build on becomes a full one, with a warning.
+    const first = await stanza.pgkeep(['--type=incr', 'backup']);
+    expect(first.stdout + first.stderr).toContain('WARN: no prior backup exists, incr backup has been changed to full');
   });
   afterAll(async () => {
     await upgraded?.destroy();
@@ -70,9 +72,12 @@ describe('stanza-upgrade and stanza-delete', () => {
       ['2', newSystemId],
     ]);
     // And a backup of the new cluster is taken, and verified by pgbackrest.
-    await stanza.pgkeep(['--type=full', 'backup']);
+    // A diff of the new cluster never builds on the old one's full backup: it becomes a full one.
+    const diff = await stanza.pgkeep(['--type=diff', 'backup']);
+    expect(diff.stdout + diff.stderr).toContain('WARN: no prior backup exists, diff backup has been changed to full');
     await stanza.pgbackrest(['verify']);
     // info, text and JSON, as pgbackrest's: both clusters, the prior one with its backup and WAL.
+    expect((await stanza.pgbackrest(['info'])).stdout.match(/full backup: \S+F\n/g)).toHaveLength(2);
     const [, label] = /full backup: (\S+)\n(?![\s\S]*full backup:)/.exec((await stanza.pgbackrest(['info'])).stdout)!;
     for (const output of [[], ['--output=json'], [`--set=${label}`]]) {
       const ours = (await stanza.pgkeep([...output, 'info'])).stdout;
