@@ -62,8 +62,9 @@ export async function mergeProcessCoverage({ root, rawDir, vitestJson, outDir })
   const map = libCoverage.createCoverageMap(JSON.parse(readFileSync(vitestJson, 'utf8')));
   const inProcess = summarize(map, root);
   let unmatched = 0;
+  const vitestFiles = new Set(map.files());
   for (const file of children.files()) {
-    if (!map.files().includes(file)) continue;
+    if (!vitestFiles.has(file)) continue;
     unmatched += addHits(map.fileCoverageFor(file).data, children.fileCoverageFor(file).data);
   }
   const engine = join(root, 'engine') + sep;

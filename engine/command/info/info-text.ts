@@ -121,7 +121,7 @@ function renderGroup(group: DbGroup, set: boolean): string {
 
 function renderBackup(backup: InfoBackupJson, set: boolean): string {
   const lines = [
-    `timestamp start/stop: ${formatInfoTime(backup.timestamp.start)} / ${formatInfoTime(backup.timestamp.stop)}`,
+    `timestamp start/stop: ${formatLocalTime(backup.timestamp.start)} / ${formatLocalTime(backup.timestamp.stop)}`,
     `wal start/stop: ${backup.archive.start !== null && backup.archive.stop !== null ? `${backup.archive.start} / ${backup.archive.stop}` : 'n/a'}`,
   ];
   if (set && backup.lsn !== undefined) lines.push(`lsn start/stop: ${backup.lsn.start} / ${backup.lsn.stop}`);
@@ -147,8 +147,8 @@ function renderBackup(backup: InfoBackupJson, set: boolean): string {
   return lines.map((line) => `            ${line}\n`).join('');
 }
 
-/** Local time, as pgBackRest 2.45's info prints it (no UTC offset). */
-export function formatInfoTime(epochSeconds: number): string {
+/** Local time `YYYY-MM-DD HH:MM:SS`, as pgBackRest prints it in info (no UTC offset) and in restore labels. */
+export function formatLocalTime(epochSeconds: number): string {
   const time = new Date(epochSeconds * 1000);
   return `${time.getFullYear()}-${two(time.getMonth() + 1)}-${two(time.getDate())} ${two(time.getHours())}:${two(time.getMinutes())}:${two(time.getSeconds())}`;
 }
@@ -158,7 +158,7 @@ export function formatTime(epochSeconds: number): string {
   const offset = -new Date(epochSeconds * 1000).getTimezoneOffset();
   const sign = offset >= 0 ? '+' : '-';
   const minutes = Math.abs(offset) % 60;
-  return `${formatInfoTime(epochSeconds)}${sign}${two(Math.floor(Math.abs(offset) / 60))}${minutes === 0 ? '' : `:${two(minutes)}`}`;
+  return `${formatLocalTime(epochSeconds)}${sign}${two(Math.floor(Math.abs(offset) / 60))}${minutes === 0 ? '' : `:${two(minutes)}`}`;
 }
 
 function two(value: number): string {

@@ -1,3 +1,4 @@
+import { formatLocalTime } from '../info/info-text.js';
 import type { RecoveryType, RestorePlanRecovery } from './plan-json.js';
 import { problem, type Problem } from './problems.js';
 import type { RestoreRequest } from './request.js';
@@ -95,9 +96,5 @@ export function renderAutoConf(existing: string | undefined, recovery: RestorePl
 
 /** The restore's label in recovery files: local time `YYYY-MM-DD HH:MM:SS`. */
 export function restoreLabel(time: Date): string {
-  const pad = (value: number) => String(value).padStart(2, '0');
-  return (
-    `${time.getFullYear()}-${pad(time.getMonth() + 1)}-${pad(time.getDate())} ` +
-    `${pad(time.getHours())}:${pad(time.getMinutes())}:${pad(time.getSeconds())}`
-  );
+  return formatLocalTime(time.getTime() / 1000);
 }
