@@ -83,7 +83,8 @@ async function resumeRefusal(repo: StanzaRepo, label: string, criteria: ResumeCr
   } catch (error) {
     return `its checkpoint manifest cannot be read (${(error as Error).message})`;
   }
-  if (manifest.backup.type !== criteria.type) return `it is a ${manifest.backup.type} backup, this one is ${criteria.type}`;
+  if (manifest.backup.type !== criteria.type)
+    return `it is ${article(manifest.backup.type)} ${manifest.backup.type} backup, this one is ${criteria.type}`;
   if (manifest.backup.prior !== criteria.prior)
     return `its prior backup is ${manifest.backup.prior ?? 'none'}, this one's is ${criteria.prior ?? 'none'}`;
   if (manifest.options.compressType !== criteria.compressType)
@@ -92,3 +93,5 @@ async function resumeRefusal(repo: StanzaRepo, label: string, criteria: ResumeCr
   if (manifest.db.systemId !== criteria.systemId || manifest.db.version !== criteria.version) return 'it is of another database';
   return manifest;
 }
+
+const article = (type: BackupType) => (type === 'incr' ? 'an' : 'a');
