@@ -9,15 +9,17 @@ export interface UiProcess {
   readonly url: string;
   readonly origin: string;
   readonly process: ChildProcess;
+  /** Where it keeps its job history (PGKEEP_STATE_DIR). */
+  readonly stateDir: string;
   stop(): Promise<void>;
 }
 
 /**
  * Starts `pgkeep ui` as the postgres user (the user that owns the database and runs backups) with
- * the given configuration, and waits for the URL it prints.
+ * the given configuration, and waits for the URL it prints. A state directory of an earlier one
+ * gives it that one's job history.
  */
-export async function startUi(configPath: string): Promise<UiProcess> {
-  const stateDir = tempDir('ui-state');
+export async function startUi(configPath: string, stateDir = tempDir('ui-state')): Promise<UiProcess> {
   const child = spawn(pgkeepBin(), [`--config=${configPath}`, 'ui'], {
     uid: osUser().uid,
     gid: osUser().gid,
@@ -43,6 +45,7 @@ export async function startUi(configPath: string): Promise<UiProcess> {
     url,
     origin: new URL(url).origin,
     process: child,
+    stateDir,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();

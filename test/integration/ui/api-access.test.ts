@@ -3,10 +3,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 
 import { TestStanza } from '../../harness/stanza.js';
 import { startUi, type UiProcess } from '../../harness/ui-process.js';
+import { call, connect } from './api-socket.js';
 
 function snapshot(root: string): Record<string, string> {
   const files: Record<string, string> = {};
@@ -19,32 +19,6 @@ function snapshot(root: string): Record<string, string> {
   };
   walk(root);
   return files;
-}
-
-/** Opens the API socket; resolves with the socket, or rejects with the HTTP status of a refusal. */
-function connect(origin: string, headers: Record<string, string>): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${origin.replace('http', 'ws')}/api`, { headers });
-    socket.once('open', () => resolve(socket));
-    socket.once('unexpected-response', (_request, response) => reject(new Error(`refused with ${response.statusCode}`)));
-    socket.once('error', reject);
-  });
-}
-
-function call(
-  socket: WebSocket,
-  raw: string,
-): Promise<{ kind: string; id: number; result: { ok: boolean; code?: number; message?: string; value?: unknown } }> {
-  return new Promise((resolve) => {
-    const listener = (data: WebSocket.RawData) => {
-      const message = JSON.parse(String(data)) as { kind: string; id: number; result: { ok: boolean } };
-      if (message.kind !== 'response') return;
-      socket.off('message', listener);
-      resolve(message as never);
-    };
-    socket.on('message', listener);
-    socket.send(raw);
-  });
 }
 
 /** Browser mode refuses whatever does not come from the page it served, and validates every payload. */
