@@ -165,14 +165,22 @@ function two(value: number): string {
   return String(value).padStart(2, '0');
 }
 
-/** Sizes as pgBackRest prints them: 512B, 28.7MB, 1.2GB. */
+/**
+ * Sizes as pgBackRest 2.45 prints them (strSizeFormat): bytes below 1 KiB, then KB, MB or GB
+ * (never more: 2048GB) with one decimal, except that a size whose first decimal digit would be 0
+ * (by truncation) is printed whole: 7MB, 7.1MB, and 7.96MB is 8.0MB. The decimal is rounded as C's
+ * printf rounds it; a size divided by a power of 1024 is an exact binary value, so a tie is a
+ * real one and goes to the even digit (1.25KB is 1.2KB).
+ */
 export function formatBytes(bytes: number): string {
-  const units = ['B', 'KB', 'MB', 'GB', 'TB', 'PB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return unit === 0 ? `${bytes}B` : `${value.toFixed(1)}${units[unit]}`;
+  if (bytes < 1024) return `${bytes}B`;
+  const [unit, name] = bytes < 1024 ** 2 ? [1024, 'KB'] : bytes < 1024 ** 3 ? [1024 ** 2, 'MB'] : [1024 ** 3, 'GB'];
+  // pgBackRest's own test, with its floating-point division by a tenth of the unit
+  if (Math.floor(bytes / ((unit / 1024) * 102.4)) % 10 === 0) return `${Math.floor(bytes / unit)}${name}`;
+  const value = bytes / unit;
+  const tenths = value * 10;
+  const below = Math.floor(tenths);
+  const rest = tenths - below;
+  const rounded = rest > 0.5 || (rest === 0.5 && below % 2 === 1) ? below + 1 : below;
+  return `${(rounded / 10).toFixed(1)}${name}`;
 }

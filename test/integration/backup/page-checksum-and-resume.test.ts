@@ -32,7 +32,7 @@ describe('page checksums', () => {
     closeSync(fd);
     await stanza.cluster.start();
 
-    const backup = await stanza.pgkeep(['--type=full', 'backup']);
+    const backup = await stanza.pgkeep(['--type=full', '--annotation=source=page test', '--annotation=ticket=42', 'backup']);
     expect(backup.code).toBe(0);
     expect(backup.stderr).toContain(`WARN: invalid page checksum found in file pg_data/${relation} at page 3`);
 
@@ -47,6 +47,15 @@ describe('page checksums', () => {
     );
     // the other relation files are recorded as checked and valid
     expect(manifest).toMatch(/^pg_data\/base\/\d+\/\d+=\{"checksum":"[0-9a-f]{40}","checksum-page":true,/m);
+
+    // info --set shows the file with the error and the annotations, as pgbackrest shows them
+    const text = (await stanza.pgkeep([`--set=${last.label}`, 'info'])).stdout;
+    expect(text).toContain(`            error list: ${relation}\n`);
+    expect(text).toContain('            annotation(s)\n                source: page test\n                ticket: 42\n');
+    for (const output of [[], ['--output=json']]) {
+      const args = [...output, `--set=${last.label}`, 'info'];
+      expect((await stanza.pgkeep(args)).stdout.trimEnd()).toBe((await stanza.pgbackrest(args)).stdout.trimEnd());
+    }
   });
 });
 

@@ -87,6 +87,17 @@ describe('backups taken by pgbackrest with compress-type lz4, restored by pgkeep
     await source?.stanza.destroy();
   });
 
+  it('pgkeep info --set prints what pgbackrest info --set prints, tablespace and symlinked pg_wal included', async () => {
+    for (const { label } of source.states) {
+      for (const output of [[], ['--output=json']]) {
+        const args = [...output, `--set=${label}`, 'info'];
+        const ours = (await source.stanza.pgkeep(args)).stdout;
+        if (output.length === 0) expect(ours).toMatch(/symlinks:\n {16}pg_wal => .*\n {12}tablespaces:\n {16}ts1 \(\d+\) => /);
+        expect(ours.trimEnd()).toBe((await source.stanza.pgbackrest(args)).stdout.trimEnd());
+      }
+    }
+  });
+
   it.each([0, 1, 2])('restores backup %i of full, diff, incr as it was when it ended (tablespace remapped)', async (index) => {
     const { label, digests: expected } = source.states[index]!;
     const target = await newCluster();
