@@ -111,13 +111,17 @@ describe('backup progress', () => {
       cwd: stanza.root,
       env: { PATH: process.env.PATH, TERM: 'xterm' },
     });
+    // The bar ends each draw with ESC [K (erase to the end of the line).
+    const eraseLine = `${String.fromCharCode(27)}\\[K`;
     const draws = stdout.split('\r').filter((part) => part.startsWith('['));
     expect(draws.length).toBeGreaterThan(0);
     for (const draw of draws) {
-      expect(draw).toMatch(/^\[[#.]{30}\] +\d+\.\d% \S+\/\S+ \S+\/s ETA (\d\d:\d\d:\d\d|--:--)\u001b\[K/);
+      expect(draw).toMatch(
+        new RegExp(`^\\[[#.]{30}\\] +\\d+\\.\\d% \\S+/\\S+ \\S+/s ETA (\\d\\d:\\d\\d:\\d\\d|--:--)${eraseLine}`),
+      );
     }
     expect(draws.at(-1)).toMatch(/^\[#{30}\] 100\.0% /);
     // the terminal turns the final new line into \r\n
-    expect(stdout).toMatch(/\[#{30}\] 100\.0% [^\r]*\u001b\[K\r\n/);
+    expect(stdout).toMatch(new RegExp(`\\[#{30}\\] 100\\.0% [^\\r]*${eraseLine}\\r\\n`));
   });
 });
