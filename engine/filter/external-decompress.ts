@@ -1,10 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
 import { isPgkeepError, PgkeepError } from '../error/pgkeep-error.js';
+import { findProgram } from '../exec/find-program.js';
 import { Filter } from './filter.js';
 
 /**
@@ -34,25 +33,6 @@ export const bzip2Decompressor: ExternalDecompressor = {
   format: 'bzip2',
   aptPackage: 'bzip2',
 };
-
-/** The program's path when it is on PATH (a path with a slash is checked as is): an executable regular file. */
-export function findProgram(program: string, path = process.env['PATH'] ?? ''): string | undefined {
-  const candidates = program.includes('/')
-    ? [program]
-    : path
-        .split(delimiter)
-        .filter((dir) => dir !== '')
-        .map((dir) => join(dir, program));
-  for (const candidate of candidates) {
-    try {
-      accessSync(candidate, constants.X_OK);
-      if (statSync(candidate).isFile()) return candidate;
-    } catch {
-      // not here: try the next directory
-    }
-  }
-  return undefined;
-}
 
 /** A decompressor started as a child process: how it ends, and what it said when it failed. */
 interface RunningProgram {

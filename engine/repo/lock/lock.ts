@@ -7,16 +7,19 @@ import { PgkeepError } from '../../error/pgkeep-error.js';
 import { log } from '../../log/logger.js';
 import { PosixStorage } from '../../storage/posix/posix-storage.js';
 import { storageError, systemReason } from '../../storage/posix/storage-error.js';
+import { holdFlock } from './flock.js';
 import { isProcessAlive } from './process-alive.js';
 
 /**
  * Stanza locks and stop files, laid out as pgBackRest lays them out (repo-format.md section 11):
  * `<lock-path>/<stanza>-backup.lock`, `<stanza>-archive.lock`, `<stanza>.stop`, `all.stop`.
  *
- * pgBackRest holds its lock files with flock(), which Node cannot do. pgkeep instead creates the
+ * pgBackRest holds its lock files with flock(), which Node cannot do itself. pgkeep creates the
  * file exclusively (O_EXCL) and writes the same content, `{"execId":"<pid>-<8 hex>","pid":<pid>}`;
  * a lock file whose process is gone is stale and taken over. pgBackRest deletes its lock files on
- * release, so one that exists with a live pid is held, by either program.
+ * release, so one that exists with a live pid is held, by either program. So that pgbackrest sees
+ * pgkeep's locks too (it only looks at flock()), pgkeep keeps its lock file open while it holds
+ * the lock and has flock(1) lock that open file (see flock.ts).
  */
 
 export type LockType = 'archive' | 'backup' | 'all';
@@ -135,11 +138,12 @@ export async function acquireLock(options: AcquireLockOptions): Promise<StanzaLo
   const types: LockFileType[] = options.type === 'all' ? ['archive', 'backup'] : [options.type];
   const text = lockText(execId, process.pid, options.progress);
   const deadline = Date.now() + (options.timeoutMs ?? 0);
-  const owned: string[] = [];
+  const owned = new Map<string, FileHandle>();
   try {
     for (const type of types) {
       const path = lockFilePath(options.lockPath, options.stanza, type);
-      if (await acquireFile(path, text, execId, deadline)) owned.push(path);
+      const handle = await acquireFile(path, text, execId, deadline);
+      if (handle !== undefined) owned.set(path, handle);
     }
   } catch (error) {
     await releaseFiles(owned, execId);
@@ -148,15 +152,26 @@ export async function acquireLock(options: AcquireLockOptions): Promise<StanzaLo
   return new HeldLock(execId, options.type, owned);
 }
 
-/** Creates the lock file; true when created, false when shared through the exec id. */
-async function acquireFile(path: string, text: string, execId: string, deadline: number): Promise<boolean> {
+/**
+ * Creates the lock file and holds it: its open handle, flock()ed (see flock.ts); undefined when
+ * the lock is shared through the exec id.
+ */
+async function acquireFile(path: string, text: string, execId: string, deadline: number): Promise<FileHandle | undefined> {
   const started = Date.now();
   let takeovers = 0;
   for (;;) {
-    if (await createExclusive(path, text)) return true;
+    const created = await createExclusive(path, text);
+    if (created !== undefined) {
+      if ((await holdFlock(created, path)) !== 'held') return created;
+      // pgbackrest opened the file just created and locked it first: it is pgbackrest's now.
+      await created.close().catch(() => undefined);
+      throw new PgkeepError('LockAcquire', `unable to acquire lock on file '${path}': held by another process`, {
+        hint: 'is another pgkeep or pgbackrest process running?',
+      });
+    }
     const seen = await inspectLockFile(path);
     if (seen === undefined) continue; // released in the meantime (a narrow race): try again at once
-    if (seen.content?.execId === execId) return false;
+    if (seen.content?.execId === execId) return undefined;
     const stale =
       seen.content === undefined ? Date.now() - seen.mtimeMs > INVALID_LOCK_GRACE_MS : !isProcessAlive(seen.content.pid);
     if (stale && takeovers < MAX_TAKEOVERS) {
@@ -172,26 +187,29 @@ async function acquireFile(path: string, text: string, execId: string, deadline:
   }
 }
 
-/** O_CREAT|O_EXCL: exactly one process creates the file. False when it exists. */
-async function createExclusive(path: string, text: string): Promise<boolean> {
+/**
+ * O_CREAT|O_EXCL: exactly one process creates the file. Its handle, left open (the lock is held
+ * through it); undefined when the file exists.
+ */
+async function createExclusive(path: string, text: string): Promise<FileHandle | undefined> {
   let handle: FileHandle;
   try {
-    handle = await open(path, 'wx', LOCK_FILE_MODE);
+    // Read and write: pgbackrest's lockAcquire opens it so too (flock() itself needs any mode).
+    handle = await open(path, 'wx+', LOCK_FILE_MODE);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
+    if (code === 'EEXIST') return undefined;
     if (code !== 'ENOENT') throw lockError(error, path);
     await createLockPath(dirname(path));
     try {
-      handle = await open(path, 'wx', LOCK_FILE_MODE);
+      handle = await open(path, 'wx+', LOCK_FILE_MODE);
     } catch (retryError) {
-      if ((retryError as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      if ((retryError as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
       throw lockError(retryError, path);
     }
   }
   try {
     await handle.writeFile(text);
-    await handle.close();
   } catch (error) {
     // An empty lock file would block everyone until it counts as stale: remove it. (Needs a full
     // file system to reach: not tested.)
@@ -199,7 +217,7 @@ async function createExclusive(path: string, text: string): Promise<boolean> {
     await unlink(path).catch(() => undefined);
     throw lockError(error, path);
   }
-  return true;
+  return handle;
 }
 
 async function createLockPath(lockPath: string): Promise<void> {
@@ -290,23 +308,35 @@ function lockError(error: unknown, path: string): PgkeepError {
 
 class HeldLock implements StanzaLock {
   private released = false;
+  readonly files: readonly string[];
 
   constructor(
     readonly execId: string,
     readonly type: LockType,
-    readonly files: readonly string[],
-  ) {}
+    /** The lock files this lock created, each with its open (flock()ed) handle. */
+    private readonly handles: ReadonlyMap<string, FileHandle>,
+  ) {
+    this.files = [...handles.keys()];
+  }
 
   async update(progress: Record<string, unknown>): Promise<void> {
     if (this.released) throw new PgkeepError('Assert', `lock ${this.execId} is already released`);
     const path = this.files.find((file) => file.endsWith('-backup.lock')) ?? this.files[0];
     if (path === undefined) return;
-    const temp = `${path}.pgkeep.tmp.${process.pid}.${randomBytes(4).toString('hex')}`;
+    // In place, as pgBackRest writes it: the flock() is on this file, a new one would not have it.
+    // Written first and cut after, so that a reader sees at worst a longer old text, never none.
+    const text = Buffer.from(lockText(this.execId, process.pid, progress));
+    const handle = this.handles.get(path)!;
     try {
-      await writeFile(temp, lockText(this.execId, process.pid, progress), { flag: 'wx', mode: LOCK_FILE_MODE });
-      await rename(temp, path);
+      // A lock file removed under us (the lock path deleted) is a lock lost: another process may
+      // take it now. Writing to the deleted file would hide that, so it fails as a missing file.
+      const [named, held] = await Promise.all([stat(path), handle.stat()]);
+      if (named.ino !== held.ino || named.dev !== held.dev) {
+        throw Object.assign(new Error(`ENOENT: lock file replaced, stat '${path}'`), { code: 'ENOENT' });
+      }
+      await handle.write(text, 0, text.length, 0);
+      await handle.truncate(text.length);
     } catch (error) {
-      await unlink(temp).catch(() => undefined);
       throw storageError(error, 'write', path);
     }
   }
@@ -314,23 +344,31 @@ class HeldLock implements StanzaLock {
   async release(): Promise<void> {
     if (this.released) return;
     this.released = true;
-    await releaseFiles(this.files, this.execId);
+    await releaseFiles(this.handles, this.execId);
   }
 }
 
-/** Deletes each file that still holds our exec id; one that another process took over is left alone. */
-async function releaseFiles(files: readonly string[], execId: string): Promise<void> {
-  for (const path of files) {
-    const seen = await inspectLockFile(path);
-    if (seen === undefined) continue;
-    if (seen.content?.execId !== execId) {
-      log.warn(`lock file '${path}' no longer belongs to this process (exec id ${execId}): left in place`);
-      continue;
+/**
+ * Deletes each file that still holds our exec id (one that another process took over is left
+ * alone), then closes it: pgBackRest's order, so no other process can lock the file it is about
+ * to delete.
+ */
+async function releaseFiles(handles: ReadonlyMap<string, FileHandle>, execId: string): Promise<void> {
+  try {
+    for (const path of handles.keys()) {
+      const seen = await inspectLockFile(path);
+      if (seen === undefined) continue;
+      if (seen.content?.execId !== execId) {
+        log.warn(`lock file '${path}' no longer belongs to this process (exec id ${execId}): left in place`);
+        continue;
+      }
+      // A failure other than ENOENT needs a lock path made read-only under us: not tested.
+      await unlink(path).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw storageError(error, 'remove', path);
+      });
     }
-    // A failure other than ENOENT needs a lock path made read-only under us: not tested.
-    await unlink(path).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw storageError(error, 'remove', path);
-    });
+  } finally {
+    for (const handle of handles.values()) await handle.close().catch(() => undefined);
   }
 }
 

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -91,6 +91,11 @@ describe('resume after kill -9', () => {
     }
     child.kill('SIGKILL');
     await new Promise((resolve) => child.once('exit', resolve));
+    // Its lock file stays, naming a dead process; the flock() it held died with it, so pgbackrest
+    // would take the lock too (flock -n succeeds).
+    const lockFile = join(stanza.lockPath, 'main-backup.lock');
+    expect(JSON.parse(readFileSync(lockFile, 'utf8'))).toMatchObject({ pid: child.pid });
+    expect(spawnSync('flock', ['--nonblock', lockFile, 'true']).status).toBe(0);
 
     const interrupted = readdirSync(backupDir).filter(
       (name) => /^\d{8}-\d{6}F/.test(name) && !existsSync(join(backupDir, name, 'backup.manifest')),

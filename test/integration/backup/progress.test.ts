@@ -20,6 +20,14 @@ interface ProgressEvent {
   eta: number | null;
 }
 
+/** What a running backup writes into its lock file. */
+interface LockProgress {
+  pid: number;
+  pctCplt: number;
+  size: number;
+  sizeCplt: number;
+}
+
 /**
  * A running backup's progress, seen from outside: in the lock file (which `info` of another
  * process reads), as JSON events for programs, and as a bar on a terminal.
@@ -49,13 +57,13 @@ describe('backup progress', () => {
 
     // Freeze the backup once its lock file reports part of the copy done: info then reads a fixed state.
     const lockFile = join(stanza.lockPath, 'main-backup.lock');
-    let lock: { pid: number; pctCplt: number; size: number; sizeCplt: number } | undefined;
+    let lock: LockProgress | undefined;
     for (let tries = 0; tries < 3000 && lock === undefined; tries++) {
       try {
-        const content = JSON.parse(readFileSync(lockFile, 'utf8')) as typeof lock & {};
+        const content = JSON.parse(readFileSync(lockFile, 'utf8')) as LockProgress;
         if (content.sizeCplt > 0 && content.sizeCplt < content.size) lock = content;
       } catch {
-        // not there yet, or being replaced
+        // not there yet, or being written
       }
       if (lock === undefined) await sleep(5);
     }
@@ -64,7 +72,7 @@ describe('backup progress', () => {
     process.kill(child.pid!, 'SIGSTOP');
     try {
       // The lock may have been rewritten between the read and the stop: read what info reads.
-      const frozen = JSON.parse(readFileSync(lockFile, 'utf8')) as typeof lock & {};
+      const frozen = JSON.parse(readFileSync(lockFile, 'utf8')) as LockProgress;
       expect(Math.abs(frozen.pctCplt - Math.floor((frozen.sizeCplt / frozen.size) * 10000))).toBeLessThanOrEqual(1);
       const text = (await stanza.pgkeep(['info'])).stdout;
       const percent = `${Math.floor(frozen.pctCplt / 100)}.${String(frozen.pctCplt % 100).padStart(2, '0')}`;
@@ -75,6 +83,14 @@ describe('backup progress', () => {
         { status: { lock: { backup: Record<string, unknown> } } },
       ];
       expect(json.status.lock.backup).toEqual({ held: true });
+      // pgbackrest sees the lock too (pgkeep flock()s its lock files): the same status in its info,
+      // and its expire refuses to run beside the backup.
+      expect((await stanza.pgbackrest(['info'])).stdout).toBe(text);
+      const expire = await stanza.pgbackrest(['expire'], { check: false });
+      expect(expire.code).toBe(50);
+      expect(expire.stderr).toContain(
+        `ERROR: [050]: unable to acquire lock on file '${lockFile}': Resource temporarily unavailable\n       HINT: is another pgBackRest process running?`,
+      );
     } finally {
       process.kill(child.pid!, 'SIGCONT');
     }
