@@ -397,3 +397,42 @@ describe('configuration file selection', () => {
     expect(config.warnings).toEqual(["environment contains invalid option 'not-an-option' (PGBACKREST_NOT_AN_OPTION)"]);
   });
 });
+
+describe('reading a resolved configuration', () => {
+  const config = () => resolve('backup', [...CONF, '--annotation=source=cron']);
+
+  it('typed accessors give the value, or undefined for an option not set', () => {
+    const resolved = config();
+    expect(resolved.string('repo-path', 1)).toBe('/var/lib/pgbackrest');
+    expect(resolved.stringOr('pg-host', 1)).toBeUndefined();
+    expect(resolved.numberOr('repo-retention-diff', 1)).toBeUndefined();
+    expect(resolved.booleanOr('start-fast')).toBe(true);
+    expect(resolved.list('exclude')).toEqual(['pg_log/', 'tmp/']);
+    expect(resolved.hash('annotation')).toEqual({ source: 'cron' });
+    expect(resolved.value('process-max')).toBe(3);
+    expect(resolved.resolved('process-max')).toMatchObject({ source: 'config', value: 3 });
+  });
+
+  it('a program error in reading an option is an Assert, not a user error', () => {
+    const resolved = config();
+    expect(failure(() => resolved.string('no-such-option'))).toMatchObject({
+      errorName: 'Assert',
+      message: "option 'no-such-option' is not in the registry",
+    });
+    expect(failure(() => resolved.string('repo-path'))).toMatchObject({
+      errorName: 'Assert',
+      message: "option 'repo-path' needs an index",
+    });
+    expect(failure(() => resolved.number('compress-type'))).toMatchObject({
+      errorName: 'Assert',
+      message: "option 'compress-type' is read as number but holds string",
+    });
+  });
+
+  it('a required option that is not set names the command and the option', () => {
+    expect(failure(() => config().string('pg-host', 1))).toMatchObject({
+      errorName: 'OptionRequired',
+      message: 'backup command requires option: pg1-host',
+    });
+  });
+});
