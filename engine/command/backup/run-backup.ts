@@ -35,11 +35,12 @@ import {
 } from '../common/stanza-repo.js';
 import { JOBS_SENT_AHEAD, LARGE_FILE_JOB, workerSpawner } from '../common/workers.js';
 import type { BackupFileResult } from './backup-file.js';
-import { planFiles, reference } from './file-plan.js';
+import { planFiles, reference, sourcePath } from './file-plan.js';
 import { recordBackup, saveCheckpoint } from './finish.js';
 import { buildManifest } from './manifest-build/build-manifest.js';
 import { pageChecksumSegment } from './manifest-build/relation-files.js';
 import { expireStanza, logRetentionWarnings } from '../expire/expire.js';
+import { formatBytes } from '../info/info-text.js';
 import { choosePrior, findResumable, loadBackupManifest } from './prior.js';
 import { backupSegments, waitForArchivedSegments } from './wal-wait.js';
 
@@ -340,6 +341,14 @@ async function copyFiles(
   const counts = { bytesCopied: 0, filesCopied: 0, filesMatched: 0, filesResumed: 0, pageErrors: 0 };
   let lastReport = 0;
   let lastLockUpdate = 0;
+  // pgBackRest's detail line of each file: its path, size and the share of the backup done so far.
+  let logged = 0;
+  const fileLog = (what: string, key: string, size: number, checksum: string) => {
+    logged += size;
+    const percent = total === 0 ? 10000 : Math.floor((logged / total) * 10000);
+    const progress = `${formatBytes(size)}, ${Math.floor(percent / 100)}.${String(percent % 100).padStart(2, '0')}%`;
+    log.detail(`${what} ${sourcePath(manifest, key)} (${progress})${size === 0 ? '' : ` checksum ${checksum}`}`);
+  };
 
   const report = async (force: boolean) => {
     const now = Date.now();
@@ -372,15 +381,16 @@ async function copyFiles(
       switch (result.status) {
         case 'missing':
           manifest.files.delete(job.key);
-          log.detail(`skip file removed by database ${job.key}`);
+          log.detail(`skip file removed by database ${sourcePath(manifest, job.key)}`);
           break;
         case 'matched':
           reference(file, prior!.files.get(job.key)!, prior!.backup.label);
           counts.filesMatched++;
-          log.detail(`match file from prior backup ${job.key}`);
+          fileLog('match file from prior backup', job.key, result.size, result.checksum);
           break;
         case 'resumed':
         case 'copied':
+          fileLog(result.status === 'copied' ? 'backup file' : 'checksum resumed file', job.key, result.size, result.checksum);
           stored(file, result, manifest.options.compressType);
           if (result.status === 'resumed') counts.filesResumed++;
           else {

@@ -167,7 +167,10 @@ describe('a relation dropped while the backup copies', () => {
       process.kill(child.pid!, 'SIGCONT');
     }
     expect(await exited).toBe(0);
-    expect(output).toContain(`DETAIL: skip file removed by database ${relation}`);
+    // pgBackRest's line: the file's path in the data directory
+    expect(output).toContain(
+      `DETAIL: skip file removed by database ${join(stanza.cluster.dataDir, relation.slice('pg_data/'.length))}\n`,
+    );
     // Nothing to warn about but the retention this test leaves unset: a dropped file is expected.
     expect(output.split('\n').filter((line) => line.includes('WARN'))).toEqual([
       "WARN: option 'repo1-retention-full' is not set for 'repo1-retention-full-type=count', the repository may run out of space",
