@@ -345,6 +345,7 @@ async function copyFiles(
   let logged = 0;
   const fileLog = (what: string, key: string, size: number, checksum: string) => {
     logged += size;
+    if (!log.enabled('detail')) return;
     const percent = total === 0 ? 10000 : Math.floor((logged / total) * 10000);
     const progress = `${formatBytes(size)}, ${Math.floor(percent / 100)}.${String(percent % 100).padStart(2, '0')}%`;
     log.detail(`${what} ${sourcePath(manifest, key)} (${progress})${size === 0 ? '' : ` checksum ${checksum}`}`);
