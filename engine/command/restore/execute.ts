@@ -28,7 +28,7 @@ import { groupId, userId } from '../../storage/posix/user-group.js';
 import { formatBytes } from '../info/info-text.js';
 import { PG_CONTROL_NAME } from './file-plan.js';
 import type { RestorePlan } from './plan.js';
-import type { RestorePlanFile, RestorePlanTarget } from './plan-json.js';
+import type { RestorePlanFile, RestorePlanRemoval, RestorePlanTarget } from './plan-json.js';
 import { problemError } from './problems.js';
 import { AUTO_CONF, renderAutoConf, restoreLabel } from './recovery-settings.js';
 import type { RestoreFileJob, RestoreFileResult } from './restore-file.js';
@@ -103,6 +103,9 @@ export async function executeRestore(plan: RestorePlan, options: ExecuteOptions)
       );
   }
 
+  // pgBackRest's line for each place the plan looked at (once per path: file links may share one)
+  for (const path of new Set(json.targets.map((target) => target.path))) log.detail(`check '${path}' exists`);
+
   // ---- 1. Fetch into staging (undone on failure) ----
   const createdRoots: string[] = [];
   const stagingDirs = [...new Set(json.targets.map((target) => target.stagingPath))];
@@ -116,7 +119,9 @@ export async function executeRestore(plan: RestorePlan, options: ExecuteOptions)
   });
   const destinations = new Map(staged.map((entry) => [entry.file.name, entry.file.path]));
   const meter = new ProgressMeter(json.summary.bytes.fetch);
-  let sizeRestored = json.summary.bytes.keep;
+  // The share of the restore each detail line reports: fetched files first, then those kept or created empty.
+  let sizeRestored = 0;
+  const total = json.summary.bytes.total;
   try {
     for (const target of json.targets) {
       const rootPath = dirname(target.stagingPath);
@@ -155,7 +160,6 @@ export async function executeRestore(plan: RestorePlan, options: ExecuteOptions)
       };
       return { key: file.name, handler: 'restore-file', size: file.size, queue: file.queue, data };
     });
-    const total = json.summary.bytes.total;
     await runJobs(jobs, {
       ...workersFor(jobs, options.workers),
       processMax: plan.request.processMax,
@@ -194,10 +198,11 @@ export async function executeRestore(plan: RestorePlan, options: ExecuteOptions)
     await run(unlink(pgControlPath), 'remove', pgControlPath);
     await syncPath(dirname(pgControlPath));
   }
+  if (plan.request.delta)
+    for (const target of json.targets)
+      if (target.kind !== 'file-link') log.info(`remove invalid files/links/paths from '${target.path}'`);
   for (const removal of json.removals) {
-    log.detail(
-      `remove ${removal.type === 'path' ? 'invalid path' : removal.type === 'link' ? 'link' : 'invalid file'} '${removal.path}' (${removal.reason})`,
-    );
+    log.detail(removalLine(removal));
     await run(
       rm(removal.path, { recursive: removal.type === 'path', force: true }),
       removal.type === 'path' ? 'pathRemove' : 'remove',
@@ -235,14 +240,21 @@ export async function executeRestore(plan: RestorePlan, options: ExecuteOptions)
         touched.push(file.path);
       }
       await fixMeta(file.path, file.mode, ids(file.user, file.group), file.timestamp);
+      sizeRestored += file.size;
+      const how =
+        file.reason === 'size and modification time match'
+          ? `matches size ${file.size} and modification time ${file.timestamp}`
+          : file.size === 0
+            ? 'is zero size'
+            : 'matches backup';
       log.detail(
-        `restore file ${file.path} - exists and ${file.size === 0 ? 'is zero size' : file.reason === 'checksum matches' ? 'matches backup' : `matches size ${file.size} and modification time ${file.timestamp}`} (${formatBytes(file.size)})`,
+        `restore file ${file.path} - exists and ${how} (${formatBytes(file.size)}, ${percent(sizeRestored, total)})${file.size === 0 ? '' : ` checksum ${file.checksum}`}`,
       );
     } else {
       filesEmpty++;
       await writeEmpty(file, ids(file.user, file.group));
       touched.push(file.path);
-      log.detail(`restore file ${file.path} (0B)`);
+      log.detail(`restore file ${file.path} (0B, ${percent(sizeRestored, total)})`);
     }
   }
 
@@ -259,6 +271,7 @@ export async function executeRestore(plan: RestorePlan, options: ExecuteOptions)
   ]) {
     if (synced.has(dir) || dir === dirname(pgControlPath)) continue;
     synced.add(dir);
+    log.detail(`sync path '${dir}'`);
     await syncPath(dir);
   }
   await run(unlink(markerPath), 'remove', markerPath);
@@ -266,6 +279,7 @@ export async function executeRestore(plan: RestorePlan, options: ExecuteOptions)
     log.info('restore global/pg_control (performed last to ensure aborted restores cannot be started)');
     await moveIntoPlace(pgControl.stagePath, pgControl.file.path);
   }
+  log.detail(`sync path '${dirname(pgControlPath)}'`);
   await syncPath(dirname(pgControlPath));
   for (const dir of stagingDirs) {
     await run(rmdir(dir), 'pathRemove', dir);
@@ -299,6 +313,13 @@ async function writeMarker(plan: RestorePlan, markerPath: string): Promise<void>
     for (const chunk of renderManifestChunks(plan.mappedManifest!)) yield Buffer.from(chunk, 'utf8');
   };
   await storage.write(MANIFEST_FILE, Readable.from(chunks(), { objectMode: false }), { mode: 0o600, atomic: true });
+}
+
+/** pgBackRest's detail line for a removal; the plan (--dry-run) says why. */
+function removalLine(removal: RestorePlanRemoval): string {
+  if (removal.reason.startsWith('destination changed')) return `remove link '${removal.path}' because destination changed`;
+  if (removal.reason === 'special file') return `remove special file '${removal.path}'`;
+  return `remove invalid ${removal.type === 'path' ? 'path' : removal.type === 'link' ? 'link' : 'file'} '${removal.path}'`;
 }
 
 /** Undoes the fetch phase; it does what it can (a failure to remove is ignored: the original error is the one to report). */
