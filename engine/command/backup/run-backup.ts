@@ -97,18 +97,25 @@ async function backupUnderLock(
   checkStanzaMatches(what, pg, currentPgEntry(archiveInfo), repo, 'ArchiveMismatch');
 
   const online = config.boolean('online');
-  if (!online && existsSync(join(pgPath, 'postmaster.pid')) && !config.boolean('force')) {
-    throw new PgkeepError(
-      'PgRunning',
-      `--no-online was given but '${join(pgPath, 'postmaster.pid')}' exists: PostgreSQL seems to be running`,
-      {
-        hint: 'stop the cluster for an offline backup, or pass --force if postmaster.pid is left over from a crash',
-      },
+  if (!online && existsSync(join(pgPath, 'postmaster.pid'))) {
+    if (!config.boolean('force')) {
+      throw new PgkeepError(
+        'PgRunning',
+        `--no-online was given but '${join(pgPath, 'postmaster.pid')}' exists: PostgreSQL seems to be running`,
+        {
+          hint: 'stop the cluster for an offline backup, or pass --force if postmaster.pid is left over from a crash',
+        },
+      );
+    }
+    log.warn(
+      '--no-online passed and postmaster.pid exists but --force was passed so backup will continue though it looks like PostgreSQL is running and the backup will probably not be consistent',
     );
   }
 
   const { type, prior } = choosePrior(backupInfo, config.string('type') as BackupType);
   const priorManifest = prior === undefined ? undefined : await loadBackupManifest(repo, prior.label);
+  if (priorManifest !== undefined)
+    log.info(`last backup label = ${priorManifest.backup.label}, version = ${priorManifest.backrestVersion}`);
   if (priorManifest?.blockIncremental === true) {
     throw new PgkeepError(
       'FeatureNotSupported',
@@ -118,11 +125,16 @@ async function backupUnderLock(
       },
     );
   }
-  const compressType = chooseCompressType(config, priorManifest);
+  const compressType = chooseCompressType(config, type, priorManifest);
   const level = compressLevel(compressType, config.numberOr('compress-level'));
   // As pgBackRest: page checks by default only online (an offline cluster's pages are all settled
   // and checked by PostgreSQL itself), and only when the cluster has data checksums.
-  const checksumPage = config.booleanOr('checksum-page') ?? (online && control.pageChecksum);
+  let checksumPage = config.booleanOr('checksum-page') ?? (online && control.pageChecksum);
+  if (checksumPage && !control.pageChecksum) {
+    // Every page would fail a check the cluster never wrote checksums for.
+    log.warn('checksum-page option set to true but checksums are not enabled on the cluster, resetting to false');
+    checksumPage = false;
+  }
 
   const resumable = await findResumable(
     repo,
@@ -136,10 +148,13 @@ async function backupUnderLock(
     const startTime = client === undefined ? Date.now() / 1000 : await client.now();
     const latest = await findLatestBackupLabel(repo.storage, backupStanzaPath(repo.stanza));
     const label = resumable?.label ?? nextBackupLabel(type, prior?.label, startTime, latest);
-    log.info(
-      `${resumable === undefined ? 'new' : 'resume'} ${type} backup${prior === undefined ? '' : ` based on ${prior.label}`}: ${label}`,
-    );
+    if (resumable !== undefined)
+      log.warn(`resumable backup ${label} of same type exists -- invalid files will be removed then the backup will resume`);
 
+    if (client !== undefined)
+      log.info(
+        `execute non-exclusive backup start: backup begins after the ${config.boolean('start-fast') ? 'requested immediate' : 'next regular'} checkpoint completes`,
+      );
     const start =
       client === undefined
         ? undefined
@@ -147,6 +162,19 @@ async function backupUnderLock(
             archiveCheck: config.boolean('archive-check'),
           });
     if (start !== undefined) log.info(`backup start archive = ${start.walSegmentName}, lsn = ${start.lsn}`);
+    // Archiving must work, or the backup fails in the end: pgBackRest waits for the segment written
+    // before the start to be archived before it copies anything. pgkeep copies meanwhile and
+    // fails the backup as soon as the wait times out, so a working archive adds no wait.
+    const archiving =
+      start?.walSegmentCheck === undefined
+        ? undefined
+        : {
+            repo,
+            archiveId: currentArchiveId(archiveInfo),
+            segment: start.walSegmentCheck,
+            prior: start.walSegmentCheck !== start.walSegmentName,
+            timeoutMs: config.number('archive-timeout') * 1000,
+          };
     const tablespaces =
       client === undefined ? undefined : (await client.tablespaces()).filter((ts) => ts.location !== null && ts.location !== '');
     const databases = client === undefined ? [] : await client.databases();
@@ -226,10 +254,17 @@ async function backupUnderLock(
     manifest.options.delta = plan.delta;
     await saveCheckpoint(repo, manifest);
 
-    const copied = await copyFiles(config, repo, lock, manifest, plan.jobs, priorManifest, options);
+    const copied = await whileArchivingChecked(archiving, options.signal, (signal) =>
+      copyFiles(config, repo, lock, manifest, plan.jobs, priorManifest, { ...options, signal }),
+    );
     await syncDirectories(repo, backupPath);
+    // As pgBackRest: each file not copied names the backup that holds it (in the manifest's order).
+    if (log.enabled('detail'))
+      for (const file of manifest.files.values())
+        if (file.reference !== undefined) log.detail(`reference ${file.name} to ${file.reference}`);
 
     if (client !== undefined) {
+      log.info('execute non-exclusive backup stop and wait for all WAL segments to archive');
       const stop = await client.backupStop();
       manifest.backup.archiveStop = stop.walSegmentName;
       manifest.backup.lsnStop = stop.lsn;
@@ -244,6 +279,7 @@ async function backupUnderLock(
 
     if (manifest.options.archiveCheck) {
       const segments = backupSegments(manifest.backup.archiveStart!, manifest.backup.archiveStop!, control.walSegmentSize);
+      log.info(`check archive for segment(s) ${segments[0]}:${segments.at(-1)}`);
       const stored = await waitForArchivedSegments(
         repo,
         currentArchiveId(archiveInfo),
@@ -254,8 +290,11 @@ async function backupUnderLock(
       if (manifest.options.archiveCopy) await copyWal(repo, manifest, backupPath, stored, compressType, level);
     }
 
+    log.info(`new backup label = ${label}`);
     await recordBackup(repo, manifest, backupInfo, archiveInfo);
-    log.info(`${type} backup ${label} complete`);
+    let sizeDelta = 0;
+    for (const file of manifest.files.values()) if (file.reference === undefined) sizeDelta += file.size;
+    log.info(`${type} backup size = ${formatBytes(sizeDelta)}, file total = ${manifest.files.size}`);
     // Retention runs under the lock this backup holds, as pgBackRest's backup does.
     if (config.boolean('expire-auto')) await expireStanza(config, { signal: options.signal });
     let size = 0;
@@ -278,6 +317,57 @@ async function backupUnderLock(
   }
 }
 
+interface ArchivingCheck {
+  readonly repo: StanzaRepo;
+  readonly archiveId: string;
+  /** The segment PostgreSQL was writing when the backup started (`prior` when the start switched to the next). */
+  readonly segment: string;
+  readonly prior: boolean;
+  readonly timeoutMs: number;
+}
+
+/**
+ * Runs the copy while the archive is checked for the segment written before the backup started:
+ * a check that times out stops the copy and fails the backup with its error; a copy that fails
+ * stops the check. Without a check (offline, archive-check off), just the copy.
+ */
+async function whileArchivingChecked<T>(
+  check: ArchivingCheck | undefined,
+  signal: AbortSignal,
+  copy: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  if (check === undefined) return copy(signal);
+  log.info(`check archive for ${check.prior ? 'prior ' : ''}segment ${check.segment}`);
+  const stopCopy = new AbortController();
+  const stopCheck = new AbortController();
+  let checkError: unknown;
+  const checked = waitForArchivedSegments(
+    check.repo,
+    check.archiveId,
+    [check.segment],
+    check.timeoutMs,
+    AbortSignal.any([signal, stopCheck.signal]),
+  ).then(
+    () => undefined,
+    (error: unknown) => {
+      // Stopped because the copy failed, or the backup was cancelled: the copy's error is the one to report.
+      if (stopCheck.signal.aborted || signal.aborted) return;
+      checkError = error;
+      stopCopy.abort(error);
+    },
+  );
+  try {
+    const value = await copy(AbortSignal.any([signal, stopCopy.signal]));
+    await checked;
+    if (checkError !== undefined) throw checkError;
+    return value;
+  } catch (error) {
+    stopCheck.abort();
+    await checked;
+    throw checkError ?? error;
+  }
+}
+
 /** The workers wrote files without syncing their directories: make the new entries durable now. */
 async function syncDirectories(repo: StanzaRepo, backupPath: string): Promise<void> {
   const directories = (await repo.storage.list(backupPath, { recurse: true, ignoreMissing: true })).filter(
@@ -288,7 +378,7 @@ async function syncDirectories(repo: StanzaRepo, backupPath: string): Promise<vo
   await repo.storage.pathSync(`${backupPath}/..`);
 }
 
-function chooseCompressType(config: Config, prior: Manifest | undefined): WritableCompressType {
+function chooseCompressType(config: Config, type: BackupType, prior: Manifest | undefined): WritableCompressType {
   const wanted = config.string('compress-type');
   if (prior === undefined) return wanted as WritableCompressType;
   const priorType = prior.options.compressType;
@@ -301,10 +391,9 @@ function chooseCompressType(config: Config, prior: Manifest | undefined): Writab
       },
     );
   }
-  if (priorType !== wanted)
-    log.warn(
-      `${priorType} compression of the prior backup is used instead of compress-type=${wanted}: a backup set keeps one compression`,
-    );
+  // A backup set keeps one compression (pgBackRest warns only when the option was given).
+  if (priorType !== wanted && config.resolved('compress-type')?.source !== 'default')
+    log.warn(`${type} backup cannot alter compress-type option to '${wanted}', reset to value in ${prior.backup.label}`);
   return priorType;
 }
 
@@ -455,6 +544,7 @@ async function storeFile(
     { compressType, compressLevel: level },
   );
   addStoredFile(manifest, name, { status: 'copied', ...written });
+  log.detail(`wrote '${name.slice(name.lastIndexOf('/') + 1)}' file returned from backup stop function`);
 }
 
 /**

@@ -42,14 +42,14 @@ export async function waitForArchivedSegments(
       if (stored !== undefined) found.set(segment, `${dir}/${stored.name}`);
     }
     if (found.size === segments.length) {
-      log.info(`WAL segments ${segments[0]} to ${segments.at(-1)} are in the archive`);
+      log.debug(`WAL segments ${segments[0]} to ${segments.at(-1)} are in the archive`);
       return found;
     }
     if (Date.now() >= deadline) {
       const missing = segments.filter((segment) => !found.has(segment));
       throw new PgkeepError(
         'ArchiveTimeout',
-        `WAL segment ${missing[0]} was not archived before the ${timeoutMs}ms timeout (${missing.length} of the backup's ${segments.length} segments are missing)`,
+        `WAL segment ${missing[0]} was not archived before the ${timeoutMs}ms timeout${segments.length > 1 ? ` (${missing.length} of the backup's ${segments.length} segments are missing)` : ''}`,
         {
           hint:
             "check archive_command and the PostgreSQL log for archiving errors ('pgkeep check' tests archiving); " +

@@ -103,7 +103,9 @@ describe('resume after kill -9', () => {
     expect(interrupted).toHaveLength(1);
 
     const resumed = await stanza.pgkeep(['--log-level-console=info', '--output=json', `--type=${type}`, 'backup']);
-    expect(resumed.stderr).toContain(`INFO: resume ${type} backup`);
+    expect(resumed.stderr).toContain(
+      `WARN: resumable backup ${interrupted[0]} of same type exists -- invalid files will be removed then the backup will resume`,
+    );
     expect(resumed.stderr).toMatch(/INFO: resumed backup: \d+ files already stored were checked and kept/);
     const result = JSON.parse(
       resumed.stdout
