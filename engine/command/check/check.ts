@@ -28,6 +28,7 @@ export async function run({ config, signal }: CommandContext): Promise<number> {
   const repos = repoIndexes(config).map((index) => stanzaRepo(config, index));
   const what = `PostgreSQL ${describePg(pg.systemId, pg.version)}`;
   for (const repo of repos) {
+    log.info(`check repo${repo.index} configuration (primary)`);
     checkStanzaMatches(what, pg, currentPgEntry(await loadStanzaArchiveInfo(repo)), repo, 'ArchiveMismatch');
     checkStanzaMatches(what, pg, currentPgEntry(await loadStanzaBackupInfo(repo)), repo, 'BackupMismatch');
   }
@@ -59,6 +60,7 @@ export async function run({ config, signal }: CommandContext): Promise<number> {
 
   const timeoutMs = config.number('archive-timeout') * 1000;
   for (const repo of repos) {
+    log.info(`check repo${repo.index} archive for WAL (primary)`);
     const found = await waitForSegment(repo, segment, timeoutMs, signal);
     log.info(`WAL segment ${segment} successfully archived to '${repo.storage.resolve(found)}' on repo${repo.index}`);
   }

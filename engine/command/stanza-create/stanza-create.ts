@@ -31,6 +31,7 @@ export async function run({ config }: CommandContext): Promise<number> {
 }
 
 async function createOn(repo: StanzaRepo, pg: PgIdentity): Promise<void> {
+  log.info(`stanza-create for stanza '${repo.stanza}' on repo${repo.index}`);
   const archiveExists =
     (await repo.storage.exists(archiveInfoPath(repo.stanza))) ||
     (await repo.storage.exists(`${archiveInfoPath(repo.stanza)}.copy`));

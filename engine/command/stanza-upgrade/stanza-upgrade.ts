@@ -23,6 +23,7 @@ export async function run({ config }: CommandContext): Promise<number> {
     const pg = await pgIdentity(config, config.boolean('online'));
     for (const index of repoIndexes(config)) {
       const repo = stanzaRepo(config, index);
+      log.info(`stanza-upgrade for stanza '${repo.stanza}' on repo${index}`);
       const archiveInfo = await loadStanzaArchiveInfo(repo);
       const backupInfo = await loadStanzaBackupInfo(repo);
       const archiveCurrent = currentPgEntry(archiveInfo);
