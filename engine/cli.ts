@@ -4,10 +4,12 @@
 // (For archive_command, archive-async/pgkeep-fast.sh answers most calls without starting Node.)
 import { recordInvocation } from './archive-async/config-trace.js';
 import { runCommand } from './command/run.js';
+import { PgkeepError } from './error/pgkeep-error.js';
 
+// A signal ends the command with pgBackRest's error (pgkeep stop --force sends SIGTERM).
 const controller = new AbortController();
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => controller.abort(new Error(`received ${signal}`)));
+  process.once(signal, () => controller.abort(new PgkeepError('Term', `terminated on signal [${signal}]`)));
 }
 const argv = process.argv.slice(2);
 // Remembered for archive-push's fast path descriptor and background process (archive-async/config-trace.ts).

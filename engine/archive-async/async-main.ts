@@ -32,7 +32,7 @@ import { join } from 'node:path';
 import { parseCommandLine } from '../config/command-line.js';
 import type { Config } from '../config/config.js';
 import { resolveConfig } from '../config/resolve.js';
-import { toPgkeepError } from '../error/pgkeep-error.js';
+import { PgkeepError, toPgkeepError } from '../error/pgkeep-error.js';
 import { log, type LogLevel } from '../log/logger.js';
 import { acquireLock, type StanzaLock } from '../repo/lock/lock.js';
 import { PGKEEP_VERSION } from '../version.js';
@@ -117,6 +117,6 @@ function configureLog(config: Config, mode: AsyncMode): void {
 if (process.argv[1] !== undefined && import.meta.filename === process.argv[1]) {
   const controller = new AbortController();
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
-    process.once(signal, () => controller.abort(new Error(`received ${signal}`)));
+    process.once(signal, () => controller.abort(new PgkeepError('Term', `terminated on signal [${signal}]`)));
   process.exitCode = await runBackground(process.argv.slice(2), controller.signal);
 }

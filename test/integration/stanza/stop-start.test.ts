@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { osUser } from '../../harness/os-user.js';
+import { pgkeepBin, TestStanza } from '../../harness/stanza.js';
+
+/** The warnings a command printed, without their timestamps. */
+const warnings = (stderr: string) => stderr.split('\n').filter((line) => line.startsWith('WARN: '));
+
+describe('stop and start', () => {
+  let stanza: TestStanza;
+  beforeAll(async () => {
+    stanza = await TestStanza.create({ global: { 'process-max': 1 } });
+    await stanza.pgkeep(['stanza-create']);
+    await stanza.cluster.pgbench(['-i', '-s', '10', '-q']);
+  });
+  afterAll(async () => stanza?.destroy());
+
+  it('warn as pgbackrest does when there is nothing to do', async () => {
+    await stanza.pgkeep(['stop']);
+    const ours = await stanza.pgkeep(['stop']);
+    const theirs = await stanza.pgbackrest(['stop']);
+    expect(warnings(ours.stderr)).toEqual(['WARN: stop file already exists for stanza main']);
+    expect(warnings(ours.stderr)).toEqual(warnings(theirs.stderr));
+
+    await stanza.pgkeep(['start']);
+    const again = await stanza.pgkeep(['start']);
+    expect(warnings(again.stderr)).toEqual(['WARN: stop file does not exist for stanza main']);
+    expect(warnings(again.stderr)).toEqual(warnings((await stanza.pgbackrest(['start'])).stderr));
+  });
+
+  it('stop --force ends a running backup; nothing runs until start; the next backup resumes it', async () => {
+    const backup = spawn(pgkeepBin(), [`--config=${stanza.configPath}`, '--stanza=main', '--type=full', 'backup'], {
+      uid: osUser().uid,
+      gid: osUser().gid,
+      env: { PATH: process.env.PATH },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    backup.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => backup.once('exit', resolve));
+    // Once it is copying (its lock file reports progress)
+    const lockFile = join(stanza.lockPath, 'main-backup.lock');
+    for (let tries = 0; ; tries++) {
+      try {
+        if ((JSON.parse(readFileSync(lockFile, 'utf8')) as { sizeCplt?: number }).sizeCplt! > 0) break;
+      } catch {
+        // not written yet
+      }
+      if (tries > 6000 || backup.exitCode !== null) throw new Error(`the backup did not start copying:\n${stderr}`);
+      await sleep(5);
+    }
+
+    const stop = await stanza.pgkeep(['--force', '--log-level-console=info', 'stop']);
+    expect(stop.stdout).toContain(`INFO: sent term signal to process ${backup.pid}\n`);
+    expect(await exited).not.toBe(0);
+    expect(stderr).toContain('ERROR: [063]: terminated on signal [SIGTERM]\n');
+
+    const refused = await stanza.pgkeep(['--type=full', 'backup'], { check: false });
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('stop file exists for stanza main');
+
+    await stanza.pgkeep(['start']);
+    const resumed = await stanza.pgkeep(['--type=full', 'backup']);
+    expect(resumed.stderr).toMatch(/WARN: resumable backup \S+F of same type exists/);
+    const [info] = JSON.parse((await stanza.pgbackrest(['--output=json', 'info'])).stdout) as [{ backup: unknown[] }];
+    expect(info.backup).toHaveLength(1);
+  });
+});
