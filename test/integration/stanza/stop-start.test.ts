@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { osUser } from '../../harness/os-user.js';
+import { run } from '../../harness/run.js';
 import { pgkeepBin, TestStanza } from '../../harness/stanza.js';
 
 /** The warnings a command printed, without their timestamps. */
@@ -33,41 +34,54 @@ describe('stop and start', () => {
     expect(warnings(again.stderr)).toEqual(warnings((await stanza.pgbackrest(['start'])).stderr));
   });
 
-  it('stop --force ends a running backup; nothing runs until start; the next backup resumes it', async () => {
-    const backup = spawn(pgkeepBin(), [`--config=${stanza.configPath}`, '--stanza=main', '--type=full', 'backup'], {
-      uid: osUser().uid,
-      gid: osUser().gid,
-      env: { PATH: process.env.PATH },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let stderr = '';
-    backup.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => backup.once('exit', resolve));
-    // Once it is copying (its lock file reports progress)
-    const lockFile = join(stanza.lockPath, 'main-backup.lock');
-    for (let tries = 0; ; tries++) {
-      try {
-        if ((JSON.parse(readFileSync(lockFile, 'utf8')) as { sizeCplt?: number }).sizeCplt! > 0) break;
-      } catch {
-        // not written yet
+  // With --stanza the stanza's lock holders are signalled; without, those of every stanza.
+  it.each([
+    { scope: 'the stanza', args: ['--stanza=main'], refusal: 'stop file exists for stanza main', backups: 1 },
+    { scope: 'all stanzas', args: [], refusal: 'stop file exists for all stanzas', backups: 2 },
+  ])(
+    'stop --force for $scope ends a running backup; nothing runs until start; the next backup resumes it',
+    async ({ args, refusal, backups }) => {
+      const control = (command: string, extra: string[] = []) =>
+        run(pgkeepBin(), [`--config=${stanza.configPath}`, ...args, ...extra, command], {
+          user: 'postgres',
+          cwd: stanza.root,
+          env: { PATH: process.env.PATH },
+        });
+      const backup = spawn(pgkeepBin(), [`--config=${stanza.configPath}`, '--stanza=main', '--type=full', 'backup'], {
+        uid: osUser().uid,
+        gid: osUser().gid,
+        env: { PATH: process.env.PATH },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      backup.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const exited = new Promise<number | null>((resolve) => backup.once('exit', resolve));
+      // Once it is copying (its lock file reports progress)
+      const lockFile = join(stanza.lockPath, 'main-backup.lock');
+      for (let tries = 0; ; tries++) {
+        try {
+          if ((JSON.parse(readFileSync(lockFile, 'utf8')) as { sizeCplt?: number }).sizeCplt! > 0) break;
+        } catch {
+          // not written yet
+        }
+        if (tries > 6000 || backup.exitCode !== null) throw new Error(`the backup did not start copying:\n${stderr}`);
+        await sleep(5);
       }
-      if (tries > 6000 || backup.exitCode !== null) throw new Error(`the backup did not start copying:\n${stderr}`);
-      await sleep(5);
-    }
 
-    const stop = await stanza.pgkeep(['--force', '--log-level-console=info', 'stop']);
-    expect(stop.stdout).toContain(`INFO: sent term signal to process ${backup.pid}\n`);
-    expect(await exited).not.toBe(0);
-    expect(stderr).toContain('ERROR: [063]: terminated on signal [SIGTERM]\n');
+      const stop = await control('stop', ['--force', '--log-level-console=info']);
+      expect(stop.stdout).toContain(`INFO: sent term signal to process ${backup.pid}\n`);
+      expect(await exited).not.toBe(0);
+      expect(stderr).toContain('ERROR: [063]: terminated on signal [SIGTERM]\n');
 
-    const refused = await stanza.pgkeep(['--type=full', 'backup'], { check: false });
-    expect(refused.code).not.toBe(0);
-    expect(refused.stderr).toContain('stop file exists for stanza main');
+      const refused = await stanza.pgkeep(['--type=full', 'backup'], { check: false });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain(refusal);
 
-    await stanza.pgkeep(['start']);
-    const resumed = await stanza.pgkeep(['--type=full', 'backup']);
-    expect(resumed.stderr).toMatch(/WARN: resumable backup \S+F of same type exists/);
-    const [info] = JSON.parse((await stanza.pgbackrest(['--output=json', 'info'])).stdout) as [{ backup: unknown[] }];
-    expect(info.backup).toHaveLength(1);
-  });
+      await control('start');
+      const resumed = await stanza.pgkeep(['--type=full', 'backup']);
+      expect(resumed.stderr).toMatch(/WARN: resumable backup \S+F of same type exists/);
+      const [info] = JSON.parse((await stanza.pgbackrest(['--output=json', 'info'])).stdout) as [{ backup: unknown[] }];
+      expect(info.backup).toHaveLength(backups);
+    },
+  );
 });
