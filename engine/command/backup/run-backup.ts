@@ -40,7 +40,7 @@ import { recordBackup, saveCheckpoint } from './finish.js';
 import { buildManifest } from './manifest-build/build-manifest.js';
 import { pageChecksumSegment } from './manifest-build/relation-files.js';
 import { expireStanza, logRetentionWarnings } from '../expire/expire.js';
-import { formatBytes } from '../info/info-text.js';
+import { formatBytes, formatPercent } from '../info/info-text.js';
 import { choosePrior, findResumable, loadBackupManifest } from './prior.js';
 import { backupSegments, waitForArchivedSegments } from './wal-wait.js';
 
@@ -292,17 +292,17 @@ async function backupUnderLock(
 
     log.info(`new backup label = ${label}`);
     await recordBackup(repo, manifest, backupInfo, archiveInfo);
-    let sizeDelta = 0;
-    for (const file of manifest.files.values()) if (file.reference === undefined) sizeDelta += file.size;
-    log.info(`${type} backup size = ${formatBytes(sizeDelta)}, file total = ${manifest.files.size}`);
-    // Retention runs under the lock this backup holds, as pgBackRest's backup does.
-    if (config.boolean('expire-auto')) await expireStanza(config, { signal: options.signal });
     let size = 0;
     let repoSize = 0;
+    let sizeDelta = 0;
     for (const file of manifest.files.values()) {
       size += file.size;
       repoSize += file.sizeRepo;
+      if (file.reference === undefined) sizeDelta += file.size;
     }
+    log.info(`${type} backup size = ${formatBytes(sizeDelta)}, file total = ${manifest.files.size}`);
+    // Retention runs under the lock this backup holds, as pgBackRest's backup does.
+    if (config.boolean('expire-auto')) await expireStanza(config, { signal: options.signal });
     return {
       label,
       type,
@@ -435,9 +435,10 @@ async function copyFiles(
   const fileLog = (what: string, key: string, size: number, checksum: string) => {
     logged += size;
     if (!log.enabled('detail')) return;
-    const percent = total === 0 ? 10000 : Math.floor((logged / total) * 10000);
-    const progress = `${formatBytes(size)}, ${Math.floor(percent / 100)}.${String(percent % 100).padStart(2, '0')}%`;
-    log.detail(`${what} ${sourcePath(manifest, key)} (${progress})${size === 0 ? '' : ` checksum ${checksum}`}`);
+    const percent = formatPercent(total === 0 ? 10000 : Math.floor((logged / total) * 10000));
+    log.detail(
+      `${what} ${sourcePath(manifest, key)} (${formatBytes(size)}, ${percent})${size === 0 ? '' : ` checksum ${checksum}`}`,
+    );
   };
 
   const report = async (force: boolean) => {

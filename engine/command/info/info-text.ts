@@ -52,7 +52,12 @@ function statusText(stanza: InfoStanzaJson, backupLock: LockContent | undefined)
 
 function progress(lock: LockContent | undefined): string {
   const percent = lock?.['pctCplt'];
-  return typeof percent === 'number' ? ` - ${(percent / 100).toFixed(2)}% complete` : '';
+  return typeof percent === 'number' ? ` - ${formatPercent(percent)} complete` : '';
+}
+
+/** A percentage held in hundredths (pgBackRest's pctCplt), as pgBackRest prints it: 45.07%. */
+export function formatPercent(hundredths: number): string {
+  return `${Math.floor(hundredths / 100)}.${two(hundredths % 100)}%`;
 }
 
 interface DbGroup {

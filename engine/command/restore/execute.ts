@@ -318,7 +318,7 @@ async function writeMarker(plan: RestorePlan, markerPath: string): Promise<void>
 /** pgBackRest's detail line for a removal; the plan (--dry-run) says why. */
 function removalLine(removal: RestorePlanRemoval): string {
   if (removal.reason.startsWith('destination changed')) return `remove link '${removal.path}' because destination changed`;
-  if (removal.reason === 'special file') return `remove special file '${removal.path}'`;
+  if (removal.type === 'special') return `remove special file '${removal.path}'`;
   return `remove invalid ${removal.type === 'path' ? 'path' : removal.type === 'link' ? 'link' : 'file'} '${removal.path}'`;
 }
 

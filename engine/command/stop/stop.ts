@@ -2,7 +2,8 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { log } from '../../log/logger.js';
-import { createStopFile, lockFilePath, readLock } from '../../repo/lock/lock.js';
+import { createStopFile, readLock, type LockFileType } from '../../repo/lock/lock.js';
+import { storageError } from '../../storage/posix/storage-error.js';
 import type { CommandContext } from '../command.js';
 
 /**
@@ -20,10 +21,8 @@ export async function run({ config }: CommandContext): Promise<number> {
     return 0;
   }
   if (!config.boolean('force')) return 0;
-  for (const file of await lockFiles(lockPath, stanza)) {
-    const name = file.slice(0, -'.lock'.length);
-    const type = name.endsWith('-backup') ? 'backup' : 'archive';
-    const lock = await readLock(lockPath, name.slice(0, -(type.length + 1)), type);
+  for (const { file, stanza: owner, type } of await lockFiles(lockPath, stanza)) {
+    const lock = await readLock(lockPath, owner, type);
     if (lock.status === 'missing') continue; // ended meanwhile
     if (lock.status !== 'held' || lock.content === undefined) {
       log.warn(`unable to read lock file ${join(lockPath, file)}`);
@@ -39,11 +38,17 @@ export async function run({ config }: CommandContext): Promise<number> {
   return 0;
 }
 
-/** The lock files of the stanza, or of every stanza, in name order. */
-async function lockFiles(lockPath: string, stanza: string | undefined): Promise<string[]> {
-  if (stanza !== undefined) {
-    const own = new Set(['archive', 'backup'].map((type) => lockFilePath(lockPath, stanza, type as 'archive' | 'backup')));
-    return (await readdir(lockPath)).filter((name) => own.has(join(lockPath, name))).sort();
-  }
-  return (await readdir(lockPath)).filter((name) => /^.+-(archive|backup)\.lock$/.test(name)).sort();
+/** The lock files (`<stanza>-<type>.lock`) of the stanza, or of every stanza, in name order. */
+async function lockFiles(
+  lockPath: string,
+  stanza: string | undefined,
+): Promise<{ file: string; stanza: string; type: LockFileType }[]> {
+  const names = await readdir(lockPath).catch((error: unknown) => {
+    throw storageError(error, 'list', lockPath);
+  });
+  return names
+    .sort()
+    .map((file) => ({ file, match: /^(.+)-(archive|backup)\.lock$/.exec(file) }))
+    .filter(({ match }) => match !== null && (stanza === undefined || match[1] === stanza))
+    .map(({ file, match }) => ({ file, stanza: match![1]!, type: match![2] as LockFileType }));
 }

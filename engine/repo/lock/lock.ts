@@ -324,7 +324,8 @@ class HeldLock implements StanzaLock {
     const path = this.files.find((file) => file.endsWith('-backup.lock')) ?? this.files[0];
     if (path === undefined) return;
     // In place, as pgBackRest writes it: the flock() is on this file, a new one would not have it.
-    // Written first and cut after, so that a reader sees at worst a longer old text, never none.
+    // Written first and cut after: a reader may see the new text followed for a moment by the old
+    // one's tail (not valid, so read as a lock still being written), but never an empty file.
     const text = Buffer.from(lockText(this.execId, process.pid, progress));
     const handle = this.handles.get(path)!;
     try {

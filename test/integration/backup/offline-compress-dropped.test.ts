@@ -1,14 +1,13 @@
-import { spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { osUser } from '../../harness/os-user.js';
 import { PgCluster } from '../../harness/pg-cluster.js';
 import { pgbenchState } from '../../harness/pgbench-state.js';
-import { pgkeepBin, TestStanza } from '../../harness/stanza.js';
+import { RunningBackup } from '../../harness/running-backup.js';
+import { TestStanza } from '../../harness/stanza.js';
 import { removeDir, tempDir } from '../../harness/temp-dir.js';
 
 /** The label of the newest backup, from pgbackrest's info. */
@@ -137,34 +136,25 @@ describe('a relation dropped while the backup copies', () => {
     const relation = `pg_data/${String(await stanza.cluster.value("SELECT pg_relation_filepath('doomed')"))}`;
     const backupDir = join(stanza.repoPath, 'backup', 'main');
     const before = new Set(readdirSync(backupDir));
-    const child = spawn(
-      pgkeepBin(),
-      [`--config=${stanza.configPath}`, '--stanza=main', '--log-level-console=detail', '--type=full', 'backup'],
-      { uid: osUser().uid, gid: osUser().gid, env: { PATH: process.env.PATH }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
     // The console log (detail) goes to standard output, warnings and errors to standard error.
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const backup = new RunningBackup(stanza, ['--log-level-console=detail', '--type=full']);
 
     // The checkpoint manifest is saved once the plan is made, just before the copy: stop the
     // backup there, drop the table and have its file removed, and let the copy go on.
-    for (let tries = 0; ; tries++) {
+    await backup.until('it reached its copy', () => {
       const label = readdirSync(backupDir).find((name) => !before.has(name));
-      if (label !== undefined && existsSync(join(backupDir, label, 'backup.manifest.copy'))) break;
-      if (tries > 6000 || child.exitCode !== null) throw new Error(`the backup did not reach its copy:\n${output}`);
-      await sleep(5);
-    }
-    process.kill(child.pid!, 'SIGSTOP');
+      return label !== undefined && existsSync(join(backupDir, label, 'backup.manifest.copy')) ? true : undefined;
+    });
+    process.kill(backup.pid, 'SIGSTOP');
     try {
       await stanza.cluster.query('DROP TABLE doomed');
       await stanza.cluster.query('CHECKPOINT'); // PostgreSQL removes the dropped relation's first segment here
       expect(existsSync(join(stanza.cluster.dataDir, relation.slice('pg_data/'.length)))).toBe(false);
     } finally {
-      process.kill(child.pid!, 'SIGCONT');
+      process.kill(backup.pid, 'SIGCONT');
     }
-    expect(await exited).toBe(0);
+    expect(await backup.exited).toBe(0);
+    const output = backup.stdout + backup.stderr;
     // pgBackRest's line: the file's path in the data directory
     expect(output).toContain(
       `DETAIL: skip file removed by database ${join(stanza.cluster.dataDir, relation.slice('pg_data/'.length))}\n`,

@@ -1,12 +1,9 @@
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { osUser } from '../../harness/os-user.js';
 import { run } from '../../harness/run.js';
+import { RunningBackup } from '../../harness/running-backup.js';
 import { pgkeepBin, TestStanza } from '../../harness/stanza.js';
 
 interface ProgressEvent {
@@ -18,14 +15,6 @@ interface ProgressEvent {
   percent: number;
   rate: number;
   eta: number | null;
-}
-
-/** What a running backup writes into its lock file. */
-interface LockProgress {
-  pid: number;
-  pctCplt: number;
-  size: number;
-  sizeCplt: number;
 }
 
 /**
@@ -42,37 +31,15 @@ describe('backup progress', () => {
   afterAll(async () => stanza?.destroy());
 
   it('info from another process shows a running backup with its percentage; JSON events count up to the total', async () => {
-    const child = spawn(
-      pgkeepBin(),
-      [`--config=${stanza.configPath}`, '--stanza=main', '--output=json', '--type=full', 'backup'],
-      {
-        uid: osUser().uid,
-        gid: osUser().gid,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-
+    const backup = new RunningBackup(stanza, ['--output=json', '--type=full']);
     // Freeze the backup once its lock file reports part of the copy done: info then reads a fixed state.
     const lockFile = join(stanza.lockPath, 'main-backup.lock');
-    let lock: LockProgress | undefined;
-    for (let tries = 0; tries < 3000 && lock === undefined; tries++) {
-      try {
-        const content = JSON.parse(readFileSync(lockFile, 'utf8')) as LockProgress;
-        if (content.sizeCplt > 0 && content.sizeCplt < content.size) lock = content;
-      } catch {
-        // not there yet, or being written
-      }
-      if (lock === undefined) await sleep(5);
-    }
-    expect(lock, 'the lock file reported progress before the backup ended').toBeDefined();
-    expect(lock!.pid).toBe(child.pid);
-    process.kill(child.pid!, 'SIGSTOP');
+    const lock = await backup.until('the lock file reported progress', () => backup.copying());
+    expect(lock.pid).toBe(backup.pid);
+    process.kill(backup.pid, 'SIGSTOP');
     try {
       // The lock may have been rewritten between the read and the stop: read what info reads.
-      const frozen = JSON.parse(readFileSync(lockFile, 'utf8')) as LockProgress;
+      const frozen = backup.lock()!;
       expect(Math.abs(frozen.pctCplt - Math.floor((frozen.sizeCplt / frozen.size) * 10000))).toBeLessThanOrEqual(1);
       const text = (await stanza.pgkeep(['info'])).stdout;
       const percent = `${Math.floor(frozen.pctCplt / 100)}.${String(frozen.pctCplt % 100).padStart(2, '0')}`;
@@ -94,13 +61,13 @@ describe('backup progress', () => {
         `ERROR: [050]: unable to acquire lock on file '${lockFile}': Resource temporarily unavailable\n       HINT: is another pgBackRest process running?`,
       );
     } finally {
-      process.kill(child.pid!, 'SIGCONT');
+      process.kill(backup.pid, 'SIGCONT');
       // Whatever failed above, the backup ends before the next test starts one.
-      await exited;
+      await backup.exited;
     }
-    expect(await exited).toBe(0);
+    expect(await backup.exited).toBe(0);
 
-    const lines = stdout.trim().split('\n');
+    const lines = backup.stdout.trim().split('\n');
     const events = lines.slice(0, -1).map((line) => JSON.parse(line) as ProgressEvent);
     const result = JSON.parse(lines.at(-1)!) as { event: string; size: number; bytesCopied: number };
     expect(result.event).toBe('result');

@@ -1,12 +1,7 @@
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { osUser } from '../../harness/os-user.js';
 import { run } from '../../harness/run.js';
+import { RunningBackup } from '../../harness/running-backup.js';
 import { pgkeepBin, TestStanza } from '../../harness/stanza.js';
 
 /** The warnings a command printed, without their timestamps. */
@@ -47,31 +42,13 @@ describe('stop and start', () => {
           cwd: stanza.root,
           env: { PATH: process.env.PATH },
         });
-      const backup = spawn(pgkeepBin(), [`--config=${stanza.configPath}`, '--stanza=main', '--type=full', 'backup'], {
-        uid: osUser().uid,
-        gid: osUser().gid,
-        env: { PATH: process.env.PATH },
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      backup.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const exited = new Promise<number | null>((resolve) => backup.once('exit', resolve));
-      // Once it is copying (its lock file reports progress)
-      const lockFile = join(stanza.lockPath, 'main-backup.lock');
-      for (let tries = 0; ; tries++) {
-        try {
-          if ((JSON.parse(readFileSync(lockFile, 'utf8')) as { sizeCplt?: number }).sizeCplt! > 0) break;
-        } catch {
-          // not written yet
-        }
-        if (tries > 6000 || backup.exitCode !== null) throw new Error(`the backup did not start copying:\n${stderr}`);
-        await sleep(5);
-      }
+      const backup = new RunningBackup(stanza, ['--type=full']);
+      await backup.until('it started copying', () => backup.copying());
 
       const stop = await control('stop', ['--force', '--log-level-console=info']);
       expect(stop.stdout).toContain(`INFO: sent term signal to process ${backup.pid}\n`);
-      expect(await exited).not.toBe(0);
-      expect(stderr).toContain('ERROR: [063]: terminated on signal [SIGTERM]\n');
+      expect(await backup.exited).not.toBe(0);
+      expect(backup.stderr).toContain('ERROR: [063]: terminated on signal [SIGTERM]\n');
 
       const refused = await stanza.pgkeep(['--type=full', 'backup'], { check: false });
       expect(refused.code).not.toBe(0);
