@@ -1,14 +1,15 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 
-import { compressFrame } from 'lz4-napi';
+import { compress } from 'lz4-napi';
 
 import { PgkeepError } from '../error/pgkeep-error.js';
 import { compressLevel, type CompressType, type WritableCompressType } from './compress-type.js';
 import { bzip2Decompressor, ExternalDecompressFilter, zstdDecompressor } from './external-decompress.js';
 import { Filter } from './filter.js';
 import { GZIP_OPTIONS, GzCompressFilter, GzDecompressFilter, setGzipOsUnix } from './gz.js';
-import { LZ4_CHUNK_SIZE, LZ4_FRAME_OPTIONS, Lz4CompressFilter } from './lz4-compress.js';
+import { LZ4_CHUNK_SIZE, Lz4CompressFilter } from './lz4-compress.js';
+import { LZ4_END_MARK, lz4Block, lz4FrameHeader } from './lz4-frame.js';
 import { Lz4DecompressFilter } from './lz4-decompress.js';
 
 /** Passes bytes through unchanged: compress type none. */
@@ -53,11 +54,11 @@ export async function compressWhole(data: Buffer, type: WritableCompressType, le
       return setGzipOsUnix(await gzipWhole(data, { ...GZIP_OPTIONS, level: compressLevel('gz', level) }));
     case 'lz4': {
       compressLevel('lz4', level);
-      // One frame per chunk, as Lz4CompressFilter cuts them; empty input is one empty frame.
-      const frames: Promise<Buffer>[] = [];
-      for (let at = 0; at < data.length || at === 0; at += LZ4_CHUNK_SIZE)
-        frames.push(compressFrame(data.subarray(at, at + LZ4_CHUNK_SIZE), LZ4_FRAME_OPTIONS));
-      return frames.length === 1 ? frames[0]! : Buffer.concat(await Promise.all(frames));
+      // The frame Lz4CompressFilter writes: the same blocks, compressed at once.
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < data.length; at += LZ4_CHUNK_SIZE) chunks.push(data.subarray(at, at + LZ4_CHUNK_SIZE));
+      const blocks = await Promise.all(chunks.map(async (chunk) => lz4Block(chunk, await compress(chunk))));
+      return Buffer.concat([lz4FrameHeader(false), ...blocks.flat(), LZ4_END_MARK]);
     }
   }
 }

@@ -29,8 +29,8 @@ let spawner: SpawnWorker | undefined;
  */
 export function workerSpawner(): SpawnWorker {
   // Two malloc arenas instead of one per thread, and two thread-pool threads instead of four: lz4
-  // compresses in libuv's threads (two frames at a time, see lz4-compress.ts), and each thread's
-  // arena (glibc's, and lz4-napi's mimalloc heap) keeps freed frame buffers as resident memory.
+  // compresses in libuv's threads (two blocks at a time, see lz4-compress.ts), and each thread's
+  // arena (glibc's, and lz4-napi's mimalloc heap) keeps freed block buffers as resident memory.
   // Measured on a scale-200 pgbench backup: median peak 150 MB instead of 170 MB at process-max
   // 2, 164 instead of 170 at process-max 1, same wall time.
   return (spawner ??= forkWorker(WORKER_ENTRY, {
