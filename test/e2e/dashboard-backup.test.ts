@@ -25,9 +25,7 @@ describe('dashboard and "Back up now" in a real browser', () => {
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
     // gz and one worker make the incremental take a few seconds: long enough to watch and reload
-    stanza = await TestStanza.create({ global: { 'compress-type': 'gz', 'process-max': 1 } });
-    await stanza.pgkeep(['stanza-create']);
-    await stanza.cluster.pgbench(['-i', '-s', '10', '-q']);
+    stanza = await TestStanza.withPgbench(10, { global: { 'compress-type': 'gz', 'process-max': 1 } });
     const full = await stanza.pgkeep(['--output=json', '--type=full', 'backup']);
     fullLabel = (JSON.parse(full.stdout.trim().split('\n').at(-1)!) as { label: string }).label;
     ui = await startUi(stanza.configPath);

@@ -61,6 +61,22 @@ export class TestStanza {
     return stanza;
   }
 
+  /**
+   * A stanza created by the tool its archive_command runs, on a cluster holding pgbench's tables at
+   * this scale: where most backup and restore tests start. A failure on the way removes it again.
+   */
+  static async withPgbench(scale: number, options: StanzaOptions = {}): Promise<TestStanza> {
+    const stanza = await TestStanza.create(options);
+    try {
+      await (options.archiver === 'pgbackrest' ? stanza.pgbackrest(['stanza-create']) : stanza.pgkeep(['stanza-create']));
+      await stanza.cluster.pgbench(['-i', '-s', String(scale), '-q']);
+      return stanza;
+    } catch (error) {
+      await stanza.destroy();
+      throw error;
+    }
+  }
+
   /** Rewrites the configuration file, e.g. with other [global] options, or for another cluster (an upgrade). */
   writeConfig(
     global: Readonly<Record<string, string | number>> = this.global,

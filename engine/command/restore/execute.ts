@@ -201,8 +201,10 @@ export async function executeRestore(plan: RestorePlan, options: ExecuteOptions)
   if (plan.request.delta)
     for (const target of json.targets)
       if (target.kind !== 'file-link') log.info(`remove invalid files/links/paths from '${target.path}'`);
+  // A link removed and made again is one whose destination changed.
+  const relinked = new Set(json.links.filter((link) => link.action !== 'keep').map((link) => link.path));
   for (const removal of json.removals) {
-    log.detail(removalLine(removal));
+    log.detail(removalLine(removal, relinked));
     await run(
       rm(removal.path, { recursive: removal.type === 'path', force: true }),
       removal.type === 'path' ? 'pathRemove' : 'remove',
@@ -241,12 +243,12 @@ export async function executeRestore(plan: RestorePlan, options: ExecuteOptions)
       }
       await fixMeta(file.path, file.mode, ids(file.user, file.group), file.timestamp);
       sizeRestored += file.size;
-      const how =
-        file.reason === 'size and modification time match'
-          ? `matches size ${file.size} and modification time ${file.timestamp}`
-          : file.size === 0
-            ? 'is zero size'
-            : 'matches backup';
+      // --force keeps files by size and time; otherwise a kept file is empty or has the backup's checksum.
+      const how = plan.request.force
+        ? `matches size ${file.size} and modification time ${file.timestamp}`
+        : file.size === 0
+          ? 'is zero size'
+          : 'matches backup';
       log.detail(
         `restore file ${file.path} - exists and ${how} (${formatBytes(file.size)}, ${percent(sizeRestored, total)})${file.size === 0 ? '' : ` checksum ${file.checksum}`}`,
       );
@@ -315,9 +317,9 @@ async function writeMarker(plan: RestorePlan, markerPath: string): Promise<void>
   await storage.write(MANIFEST_FILE, Readable.from(chunks(), { objectMode: false }), { mode: 0o600, atomic: true });
 }
 
-/** pgBackRest's detail line for a removal; the plan (--dry-run) says why. */
-function removalLine(removal: RestorePlanRemoval): string {
-  if (removal.reason.startsWith('destination changed')) return `remove link '${removal.path}' because destination changed`;
+/** pgBackRest's detail line for a removal (the plan's reason is for --dry-run and the UI). */
+function removalLine(removal: RestorePlanRemoval, relinked: ReadonlySet<string>): string {
+  if (removal.type === 'link' && relinked.has(removal.path)) return `remove link '${removal.path}' because destination changed`;
   if (removal.type === 'special') return `remove special file '${removal.path}'`;
   return `remove invalid ${removal.type === 'path' ? 'path' : removal.type === 'link' ? 'link' : 'file'} '${removal.path}'`;
 }

@@ -1,9 +1,8 @@
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import { log } from '../../log/logger.js';
 import { createStopFile, readLock, type LockFileType } from '../../repo/lock/lock.js';
-import { storageError } from '../../storage/posix/storage-error.js';
+import { PosixStorage } from '../../storage/posix/posix-storage.js';
 import type { CommandContext } from '../command.js';
 
 /**
@@ -23,7 +22,8 @@ export async function run({ config }: CommandContext): Promise<number> {
   if (!config.boolean('force')) return 0;
   for (const { file, stanza: owner, type } of await lockFiles(lockPath, stanza)) {
     const lock = await readLock(lockPath, owner, type);
-    if (lock.status === 'missing') continue; // ended meanwhile
+    // Ended meanwhile, or gone without removing its file (kill -9): nothing to signal.
+    if (lock.status === 'missing' || lock.status === 'stale') continue;
     if (lock.status !== 'held' || lock.content === undefined) {
       log.warn(`unable to read lock file ${join(lockPath, file)}`);
       continue;
@@ -43,12 +43,10 @@ async function lockFiles(
   lockPath: string,
   stanza: string | undefined,
 ): Promise<{ file: string; stanza: string; type: LockFileType }[]> {
-  const names = await readdir(lockPath).catch((error: unknown) => {
-    throw storageError(error, 'list', lockPath);
-  });
-  return names
-    .sort()
-    .map((file) => ({ file, match: /^(.+)-(archive|backup)\.lock$/.exec(file) }))
-    .filter(({ match }) => match !== null && (stanza === undefined || match[1] === stanza))
-    .map(({ file, match }) => ({ file, stanza: match![1]!, type: match![2] as LockFileType }));
+  const pattern = /^(.+)-(archive|backup)\.lock$/;
+  const found = await new PosixStorage({ basePath: lockPath }).list('', { filter: pattern });
+  return found
+    .map(({ name }) => ({ file: name, match: pattern.exec(name)! }))
+    .filter(({ match }) => stanza === undefined || match[1] === stanza)
+    .map(({ file, match }) => ({ file, stanza: match[1]!, type: match[2] as LockFileType }));
 }

@@ -10,9 +10,7 @@ import { TestStanza } from '../../harness/stanza.js';
 describe('the archive check at the start of a backup', () => {
   let stanza: TestStanza;
   beforeAll(async () => {
-    stanza = await TestStanza.create({ global: { 'process-max': 1 } });
-    await stanza.pgkeep(['stanza-create']);
-    await stanza.cluster.pgbench(['-i', '-s', '5', '-q']);
+    stanza = await TestStanza.withPgbench(5, { global: { 'process-max': 1 } });
     await stanza.cluster.query("ALTER SYSTEM SET archive_command = '/bin/false'");
     await stanza.cluster.query('SELECT pg_reload_conf()');
   });

@@ -9,9 +9,7 @@ import { TestStanza } from '../../harness/stanza.js';
 describe('backup with archive-copy', () => {
   let stanza: TestStanza;
   beforeAll(async () => {
-    stanza = await TestStanza.create();
-    await stanza.pgkeep(['stanza-create']);
-    await stanza.cluster.pgbench(['-i', '-s', '1', '-q']);
+    stanza = await TestStanza.withPgbench(1);
   });
   afterAll(async () => stanza?.destroy());
 

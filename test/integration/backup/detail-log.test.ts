@@ -48,9 +48,7 @@ function shapes(output: string, dataDir: string): string[] {
 describe('the detail log of a backup', () => {
   let stanza: TestStanza;
   beforeAll(async () => {
-    stanza = await TestStanza.create({ global: { 'process-max': 2 } });
-    await stanza.pgkeep(['stanza-create']);
-    await stanza.cluster.pgbench(['-i', '-s', '1', '-q']);
+    stanza = await TestStanza.withPgbench(1, { global: { 'process-max': 2 } });
     await stanza.cluster.query('CHECKPOINT');
   });
   afterAll(async () => stanza?.destroy());

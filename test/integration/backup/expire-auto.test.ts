@@ -9,9 +9,7 @@ import { TestStanza } from '../../harness/stanza.js';
 describe('backup runs expire by retention', () => {
   let stanza: TestStanza;
   beforeAll(async () => {
-    stanza = await TestStanza.create({ global: { 'repo1-retention-full': 1 } });
-    await stanza.pgkeep(['stanza-create']);
-    await stanza.cluster.pgbench(['-i', '-s', '1', '-q']);
+    stanza = await TestStanza.withPgbench(1, { global: { 'repo1-retention-full': 1 } });
   });
   afterAll(async () => stanza?.destroy());
 

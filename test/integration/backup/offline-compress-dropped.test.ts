@@ -36,9 +36,7 @@ async function discard(cluster: PgCluster): Promise<void> {
 describe('offline backups (--no-online)', () => {
   let stanza: TestStanza;
   beforeAll(async () => {
-    stanza = await TestStanza.create();
-    await stanza.pgkeep(['stanza-create']);
-    await stanza.cluster.pgbench(['-i', '-s', '1', '-q']);
+    stanza = await TestStanza.withPgbench(1);
   });
   afterAll(async () => stanza?.destroy());
 
@@ -85,9 +83,7 @@ describe('offline backups (--no-online)', () => {
 describe('the compression of a backup set', () => {
   let stanza: TestStanza;
   beforeAll(async () => {
-    stanza = await TestStanza.create({ archiver: 'pgbackrest' });
-    await stanza.pgbackrest(['stanza-create']);
-    await stanza.cluster.pgbench(['-i', '-s', '1', '-q']);
+    stanza = await TestStanza.withPgbench(1, { archiver: 'pgbackrest' });
   });
   afterAll(async () => stanza?.destroy());
 
@@ -123,9 +119,7 @@ describe('the compression of a backup set', () => {
 describe('a relation dropped while the backup copies', () => {
   let stanza: TestStanza;
   beforeAll(async () => {
-    stanza = await TestStanza.create({ global: { 'process-max': 1 } });
-    await stanza.pgkeep(['stanza-create']);
-    await stanza.cluster.pgbench(['-i', '-s', '5', '-q']);
+    stanza = await TestStanza.withPgbench(5, { global: { 'process-max': 1 } });
     // One page: copied among the last (largest files first).
     await stanza.cluster.query('CREATE TABLE doomed AS SELECT 1 AS id');
     await stanza.cluster.query('CHECKPOINT');

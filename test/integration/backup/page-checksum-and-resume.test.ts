@@ -63,9 +63,9 @@ describe('resume after kill -9', () => {
   let stanza: TestStanza;
   beforeAll(async () => {
     // gz makes the copy slow enough to be killed in the middle; a low threshold checkpoints often
-    stanza = await TestStanza.create({ global: { 'compress-type': 'gz', 'manifest-save-threshold': '4MiB', 'process-max': 1 } });
-    await stanza.pgkeep(['stanza-create']);
-    await stanza.cluster.pgbench(['-i', '-s', '5', '-q']);
+    stanza = await TestStanza.withPgbench(5, {
+      global: { 'compress-type': 'gz', 'manifest-save-threshold': '4MiB', 'process-max': 1 },
+    });
   });
   afterAll(async () => stanza?.destroy());
 

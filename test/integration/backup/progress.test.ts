@@ -24,9 +24,7 @@ interface ProgressEvent {
 describe('backup progress', () => {
   let stanza: TestStanza;
   beforeAll(async () => {
-    stanza = await TestStanza.create({ global: { 'process-max': 1 } });
-    await stanza.pgkeep(['stanza-create']);
-    await stanza.cluster.pgbench(['-i', '-s', '10', '-q']);
+    stanza = await TestStanza.withPgbench(10, { global: { 'process-max': 1 } });
   });
   afterAll(async () => stanza?.destroy());
 

@@ -61,9 +61,7 @@ describe('delta restore', () => {
     new Map([...entries].filter(([name]) => name !== 'postgresql.auto.conf' && name !== 'recovery.signal'));
 
   beforeAll(async () => {
-    stanza = await TestStanza.create({ archiver: 'pgbackrest' });
-    await stanza.pgbackrest(['stanza-create']);
-    await stanza.cluster.pgbench(['-i', '-s', '2', '-q']);
+    stanza = await TestStanza.withPgbench(2, { archiver: 'pgbackrest' });
     await stanza.pgbackrest(['backup', '--type=full']);
     await switchAndArchive(stanza);
     source = await tableDigest(stanza.cluster, 'pgbench_accounts');

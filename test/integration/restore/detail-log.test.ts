@@ -37,7 +37,7 @@ function shapes(output: string, target: string): string[] {
  * file it restores.
  */
 function restoredFiles(output: string, target: string): string[] {
-  return [...output.matchAll(/DETAIL: restore file (\S+)( - exists and [a-z ]+)? \(/g)]
+  return [...output.matchAll(/DETAIL: restore file (\S+)( - exists and [a-z0-9 ]+)? \(/g)]
     .map(
       (match) => `${match[1]!.replace(target, 'TARGET').replace(/pg_control\.pgbackrest\.tmp$/, 'pg_control')}${match[2] ?? ''}`,
     )
@@ -50,9 +50,7 @@ describe('the detail log of a restore', () => {
   const targets = { pgkeep: '', pgbackrest: '' };
 
   beforeAll(async () => {
-    stanza = await TestStanza.create();
-    await stanza.pgkeep(['stanza-create']);
-    await stanza.cluster.pgbench(['-i', '-s', '1', '-q']);
+    stanza = await TestStanza.withPgbench(1);
     await stanza.pgkeep(['--type=full', 'backup']);
     for (const tool of ['pgkeep', 'pgbackrest'] as const) {
       targets[tool] = join(tempDir(`restore-${tool}`), 'data');
@@ -91,6 +89,18 @@ describe('the detail log of a restore', () => {
     expect(ours.files).toContain('TARGET/base/1/1259 - exists and matches backup');
     expect(ours.shapes).toContain("DETAIL: remove invalid file 'TARGET/FILE'");
     expect(ours.shapes).toContain("DETAIL: remove invalid path 'TARGET/FILE'");
+    expect(ours.files).toEqual(theirs.files);
+    expect(ours.shapes).toEqual(theirs.shapes);
+  });
+
+  it('with --delta --force, files kept by size and modification time', async () => {
+    for (const target of Object.values(targets)) writeFileSync(join(target, 'PG_VERSION'), '14\n');
+    const ours = await restore('pgkeep', ['--delta', '--force']);
+    const theirs = await restore('pgbackrest', ['--delta', '--force']);
+    expect(ours.files).toContain('TARGET/PG_VERSION');
+    expect(
+      ours.files.filter((file) => / - exists and matches size \d+ and modification time \d+$/.test(file)).length,
+    ).toBeGreaterThan(900);
     expect(ours.files).toEqual(theirs.files);
     expect(ours.shapes).toEqual(theirs.shapes);
   });

@@ -37,9 +37,7 @@ describe('restore errors leave the target as it was', () => {
   };
 
   beforeAll(async () => {
-    stanza = await TestStanza.create({ archiver: 'pgbackrest' });
-    await stanza.pgbackrest(['stanza-create']);
-    await stanza.cluster.pgbench(['-i', '-s', '1', '-q']);
+    stanza = await TestStanza.withPgbench(1, { archiver: 'pgbackrest' });
     await stanza.pgbackrest(['backup', '--type=full']);
     label = readdirSync(join(stanza.repoPath, 'backup', 'main')).find((name) => name.endsWith('F'))!;
     backupDir = join(stanza.repoPath, 'backup', 'main', label);

@@ -1,4 +1,10 @@
+import { spawnSync } from 'node:child_process';
+import { chownSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { osUser } from '../../harness/os-user.js';
 
 import { run } from '../../harness/run.js';
 import { RunningBackup } from '../../harness/running-backup.js';
@@ -10,9 +16,7 @@ const warnings = (stderr: string) => stderr.split('\n').filter((line) => line.st
 describe('stop and start', () => {
   let stanza: TestStanza;
   beforeAll(async () => {
-    stanza = await TestStanza.create({ global: { 'process-max': 1 } });
-    await stanza.pgkeep(['stanza-create']);
-    await stanza.cluster.pgbench(['-i', '-s', '10', '-q']);
+    stanza = await TestStanza.withPgbench(10, { global: { 'process-max': 1 } });
   });
   afterAll(async () => stanza?.destroy());
 
@@ -61,4 +65,19 @@ describe('stop and start', () => {
       expect(info.backup).toHaveLength(backups);
     },
   );
+
+  it('stop --force passes over a lock file whose process is gone (kill -9), without a warning', async () => {
+    const dead = spawnSync('true').pid!;
+    const lockFile = join(stanza.lockPath, 'main-backup.lock');
+    writeFileSync(lockFile, JSON.stringify({ execId: `${dead}-0badc0de`, pid: dead }));
+    chownSync(lockFile, osUser().uid, osUser().gid);
+
+    const stop = await stanza.pgkeep(['stop', '--force', '--log-level-console=info']);
+    expect(warnings(stop.stderr)).toEqual([]);
+    expect(stop.stdout).not.toContain('term signal');
+    expect(existsSync(lockFile)).toBe(true); // taken over by the next process that locks
+    await stanza.pgkeep(['start']);
+    await stanza.pgkeep(['--type=incr', 'backup']);
+    expect(existsSync(lockFile)).toBe(false);
+  });
 });

@@ -13,6 +13,7 @@ import { formatTargetTime } from '../../../../../engine/command/restore/recovery
 import { saveManifestFile } from '../../../../../engine/repo/manifest/manifest.js';
 import { saveBackupInfo, loadBackupInfo } from '../../../../../engine/repo/info/backup-info.js';
 import { formatSegmentName } from '../../../../../engine/postgres/wal.js';
+import { captureLog } from '../../exec/helpers.js';
 import { IN_PROCESS, SYSTEM_ID, TestRepo, UID } from './fixture.js';
 import { WalBuilder } from './wal-builder.js';
 
@@ -225,7 +226,18 @@ describe('plan edge cases', () => {
         ['pg_data/pg_wal', 'create'],
       ]);
       expect(planned.json.files.find((file) => file.name === 'pg_data/big')).toMatchObject({ action: 'keep' });
-      await executeRestore(planned, { workers: IN_PROCESS, uid: UID });
+      const { error, records } = await captureLog(() => executeRestore(planned, { workers: IN_PROCESS, uid: UID }));
+      expect(error).toBeUndefined();
+      // pgBackRest's lines: a link made again is one whose destination changed; the other link is just invalid.
+      const removals = records.filter(
+        (record) => record.level === 'detail' && /^remove (invalid|link|special)/.test(record.message),
+      );
+      expect(removals.map((record) => record.message)).toEqual([
+        `remove link '${join(data, 'pg_wal')}' because destination changed`,
+        `remove invalid file '${join(data, 'postgresql.auto.conf')}'`,
+        `remove special file '${join(data, 'socket')}'`,
+        `remove invalid link '${join(tablespace, 'PG_15_202209061')}'`,
+      ]);
     } finally {
       socket.close();
     }
