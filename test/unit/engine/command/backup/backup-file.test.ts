@@ -99,4 +99,25 @@ describe('backup file job', () => {
     rmSync(gone.source);
     expect(await handler(gone, context)).toEqual({ status: 'missing' });
   });
+
+  it('says when a large file is gone, or fails naming it when it must be there', async () => {
+    const data = relation(100);
+    const gone = job('gone-large', data);
+    rmSync(gone.source);
+    expect(await handler(gone, context)).toEqual({ status: 'missing' });
+    await expect(handler({ ...gone, ignoreMissing: false }, context)).rejects.toMatchObject({
+      errorName: 'FileMissing',
+      message: expect.stringContaining(gone.source),
+    });
+  });
+
+  it('reports the progress of a large file as it is read', async () => {
+    const data = relation(200);
+    const seen: number[] = [];
+    await handler(job('progress', data, { pageChecksum: undefined }), {
+      progress: (bytes: number) => seen.push(bytes),
+    } as unknown as JobContext);
+    expect(seen.at(-1)).toBe(data.length);
+    expect(seen.length).toBeGreaterThan(1);
+  });
 });
