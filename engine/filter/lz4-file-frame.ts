@@ -21,13 +21,15 @@ export interface Lz4FileFrameOptions {
  * A whole file as one LZ4 frame (lz4-frame.ts), in pieces for a sink: the file is read a block at a
  * time into three or four reused buffers, a chunk ahead; each chunk is observed, then compressed as
  * one raw LZ4 block in the thread pool, while the next is read and the one before compresses; the
- * blocks go out in order. Reading ends at a
- * short read (a file that grows while it is copied is read to its end, as pgBackRest does).
+ * blocks go out in order. Reading ends at a short read (a file that grows while it is copied is
+ * read to its end, as pgBackRest does).
  *
  * Why a loop and not the filter pipeline (Lz4CompressFilter behind a read stream): each stream a
  * chunk passes costs, and so does a fresh buffer per read. Measured on pgbench scale 100 (old and new
- * builds taking turns, 6 runs each): a process-max 2 full backup 3.28 -> 2.9 s, the CPU 4.9 -> 4.3 s.
- * Memory is bounded by the buffers whatever the file size.
+ * builds taking turns, medians of 5): a full backup at process-max 2 3.14 -> 2.73 s (CPU 4.97 ->
+ * 4.14 s), at process-max 1 3.59 -> 3.40 s (CPU 4.49 -> 4.14 s). Without the read ahead, process-max
+ * 1 was slower than before (3.49 -> 3.92 s): the reads no longer overlapped the hashing. Memory is
+ * bounded by the buffers whatever the file size.
  *
  * The sink must be done with a piece before it asks for the next one (storage writes are): a stored
  * block is a view of a read buffer, which is reused after.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 
@@ -15,7 +15,6 @@ import { copyToRepo, runPipeline, type RepoWriteResult } from '../../filter/pipe
 import { PG_PAGE_SIZE } from '../../postgres/version-table.js';
 import { PageChecksumValidator, type PageErrorList } from '../../postgres/page-checksum.js';
 import { PosixStorage } from '../../storage/posix/posix-storage.js';
-import { storageError } from '../../storage/posix/storage-error.js';
 
 /** One file of a backup, as the backup command sends it to a worker. */
 export interface BackupFileJob {
@@ -169,12 +168,7 @@ async function copyLz4(
   validator: PageChecksumValidator | undefined,
   progress: (bytes: number) => void,
 ): Promise<RepoWriteResult> {
-  let handle: FileHandle;
-  try {
-    handle = await open(job.source, 'r');
-  } catch (error) {
-    throw storageError(error, 'openRead', job.source);
-  }
+  const handle = await storage.openHandle(job.source);
   const plain = createHash('sha1');
   let size = 0;
   const stored = createHash('sha1');

@@ -242,6 +242,14 @@ export class PosixStorage implements Storage {
     }
   }
 
+  /**
+   * The file opened for reading, for a caller that reads it in its own loop (a backup's lz4 copy);
+   * the caller closes it. A missing file is a FileMissing error, as for read().
+   */
+  async openHandle(path: string): Promise<FileHandle> {
+    return (await this.openRead(this.resolve(path), false))!;
+  }
+
   private async openRead(absolute: string, ignoreMissing: boolean): Promise<FileHandle | undefined> {
     try {
       return await open(absolute, 'r');

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { setTimeout } from 'node:timers/promises';
 import { join } from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
@@ -123,10 +124,25 @@ describe('lz4FileFrame', () => {
     ).rejects.toMatchObject({ errorName: 'FileRead', message: expect.stringContaining("'/data/base/1/1234'") });
     expect(pieces).toHaveLength(1); // the header
 
-    // A sink that stops after the first block leaves the read ahead running: it ends unseen.
-    reads = -10;
-    const early = lz4FileFrame(failing, { path: '/x', blockSize: 32 * KiB, contentChecksum: false, observe: () => {} });
-    await early.next();
+    // A sink that stops after the first block leaves the third read running ahead; it fails after
+    // the sink has gone, and must not surface as an unhandled rejection (vitest fails the run on one).
+    let failed = false;
+    const late = {
+      read: async (buffer: Buffer, _offset: number, _length: number, position: number) => {
+        if (position >= 64 * KiB) {
+          await setTimeout(20);
+          failed = true;
+          throw Object.assign(new Error('I/O error'), { code: 'EIO' });
+        }
+        buffer.fill(position / KiB);
+        return { bytesRead: buffer.length, buffer };
+      },
+    } as unknown as FileHandle;
+    const early = lz4FileFrame(late, { path: '/x', blockSize: 32 * KiB, contentChecksum: false, observe: () => {} });
+    await early.next(); // the header
+    expect((await early.next()).done).toBe(false); // the first block, the third read under way
     await early.return(undefined);
+    await setTimeout(50);
+    expect(failed).toBe(true);
   });
 });
