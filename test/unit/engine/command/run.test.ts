@@ -57,7 +57,8 @@ describe('runCommand', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  it('logs the command begin line with options, secrets redacted, on the console level', async () => {
+  // Secrets in that line are redacted: see resolve.test.ts (a secret from the environment) and logger.test.ts.
+  it('logs the command begin line with the options the user set, on the console level', async () => {
     const files = { '/etc/pgkeep/pgkeep.conf': '[global]\nrepo1-path=/nonexistent/repo\nrepo1-cipher-type=none\n' };
     const result = await pgkeep(['--log-level-console=info', '--log-timestamp=n', 'info'], files);
     expect(result.stdout).toContain(

@@ -171,6 +171,25 @@ describe('configuration errors name the file and line, the option, and give a hi
     expect(bad('buffer-size=3MiB')).toMatchObject({ code: 32, message: expect.stringContaining('not an allowed size') });
     expect(bad('archive-timeout=soon')).toMatchObject({ code: 32, hint: 'write seconds, for example 60 or 0.5' });
     expect(bad('process-max=')).toMatchObject({ code: 32, message: expect.stringContaining('an empty value') });
+    expect(bad('exclude=')).toMatchObject({
+      code: 32,
+      message: "/etc/pgkeep/pgkeep.conf:3: '' is an empty value for option 'exclude'",
+    });
+    const badRestore = (line: string) =>
+      failure(() => resolve('restore', ['--stanza=demo'], file(`[demo]\npg1-path=/d\n${line}\n`)));
+    expect(badRestore('recovery-option=no-equals-sign')).toMatchObject({
+      code: 32,
+      message: "/etc/pgkeep/pgkeep.conf:3: 'no-equals-sign' is not key=value for option 'recovery-option'",
+      hint: 'write recovery-option=key=value',
+    });
+    expect(badRestore('recovery-option==value')).toMatchObject({ code: 32, message: expect.stringContaining('not key=value') });
+    expect(bad('repo1-path=/var//lib')).toMatchObject({
+      code: 32,
+      message: "/etc/pgkeep/pgkeep.conf:3: '/var//lib' is a path containing // for option 'repo1-path'",
+      hint: 'remove the doubled slash',
+    });
+    expect(bad('buffer-size=1PiB')).toMatchObject({ code: 32, message: expect.stringContaining('not an allowed size') });
+    expect(bad('manifest-save-threshold=0')).toMatchObject({ code: 32, hint: 'allowed: 1 to 1TiB' });
   });
 
   it('duplicated key in a section, and the same option under two names', () => {
@@ -390,6 +409,21 @@ describe('configuration file selection', () => {
       io: memoryIo({ '/etc/pgbackrest/pgbackrest.conf': DEMO_CONF }),
     });
     expect(config.number('process-max')).toBe(3);
+  });
+
+  it('takes a secret from the environment, lists it for the logger, and shows it redacted in the command begin line', () => {
+    const config = resolve(
+      'repo-get',
+      ['--repo=1'],
+      { '/etc/pgkeep/pgkeep.conf': '[global]\nrepo1-path=/r\n' },
+      {
+        PGKEEP_CIPHER_PASS: 'hunter2',
+      },
+    );
+    expect(config.string('cipher-pass')).toBe('hunter2');
+    expect(config.secrets()).toEqual(['hunter2']);
+    expect(config.describe()).toEqual(['--cipher-pass=<redacted>', '--repo=1', '--repo1-path=/r']);
+    expect(config.describe().join(' ')).not.toContain('hunter2');
   });
 
   it('warns about unknown environment variables instead of failing', () => {
