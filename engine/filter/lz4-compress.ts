@@ -11,9 +11,9 @@ import { LZ4_END_MARK, lz4Block, lz4FrameHeader } from './lz4-frame.js';
 export const LZ4_CHUNK_SIZE = 512 * 1024;
 
 /**
- * LZ4 compression into one frame (see lz4-frame.ts): the input is cut into 1 MiB chunks and each
- * chunk becomes one independent block, compressed by lz4-napi in libuv's thread pool while the
- * main thread gathers (and hashes) the next chunk. At most two chunks are held: the one compressing
+ * LZ4 compression into one frame (see lz4-frame.ts): the input is cut into LZ4_CHUNK_SIZE
+ * chunks and each chunk becomes one independent block, compressed by lz4-napi in libuv's thread
+ * pool while the main thread gathers (and hashes) the next chunk. At most two chunks are held: the one compressing
  * and the one gathering; the filter accepts up to a chunk ahead too (writableHighWaterMark).
  *
  * Why no content checksum (pgBackRest writes one): the manifest already holds the SHA-1 of the

@@ -4,10 +4,10 @@ import { Xxh32 } from './xxh32.js';
 /**
  * The LZ4 frames we write, from raw blocks that lz4-napi's `compress` makes in the thread pool
  * (lz4's doc/lz4_Frame_format.md): magic, FLG (version 01, independent blocks, optionally a
- * content checksum), BD 0x60 (blocks of at most 1 MiB), header checksum; then one block per 1 MiB
- * of input, each compressed or, when that would not make it smaller, stored; then the end mark
- * (and the XXH32 of the content when the frame has one). Any LZ4 frame decoder reads them
- * (liblz4 in pgBackRest and `lz4 -d`, ours).
+ * content checksum), BD 0x60 (blocks of at most 1 MiB), header checksum; then one block per
+ * chunk of input (512 KiB in backups, 1 MiB for WAL), each compressed or, when that would not
+ * make it smaller, stored; then the end mark (and the XXH32 of the content when the frame has
+ * one). Any LZ4 frame decoder reads them (liblz4 in pgBackRest and `lz4 -d`, ours).
  *
  * Why raw blocks and not lz4-napi's compressFrame: compressFrame copies its input into the
  * encoder's buffer and zeroes a fresh output buffer on every call, and its frames hold 64 KiB
@@ -35,7 +35,7 @@ export function lz4FrameHeader(contentChecksum: boolean): Buffer {
 }
 
 /**
- * One block of a frame from `chunk` (at most LZ4_BLOCK_SIZE bytes) and `compressed`, what
+ * One block of a frame from `chunk` (at most LZ4_MAX_BLOCK_SIZE bytes) and `compressed`, what
  * lz4-napi's compress made of it (a 4-byte little-endian plain size, then the raw block). The
  * compressed form when it is smaller: its first 4 bytes become the block's size field, no copy.
  * Otherwise a size field and the chunk itself, which the caller must not reuse until it is written.
