@@ -12,7 +12,10 @@ interface JobModule {
 
 function lazy(load: () => Promise<JobModule>): JobHandler<never, unknown> {
   let loaded: Promise<JobModule> | undefined;
-  return async (data: never, context: JobContext) => (await (loaded ??= load())).handler(data, context);
+  const handler = async (data: never, context: JobContext) => (await (loaded ??= load())).handler(data, context);
+  // A load that fails is reported by the first job, which awaits the same promise.
+  const warm = () => void (loaded ??= load()).catch(() => undefined);
+  return Object.assign(handler, { warm });
 }
 
 export const jobHandlers = {

@@ -40,6 +40,9 @@ export interface JobContext {
  * Runs one job in a worker. `data` is the job's data as sent; the handler checks it. What it
  * returns (plain data) is the job's result; what it throws fails the attempt.
  */
-export type JobHandler<D = never, R = unknown> = (data: D, context: JobContext) => R | Promise<R>;
+export type JobHandler<D = never, R = unknown> = ((data: D, context: JobContext) => R | Promise<R>) & {
+  /** Loads the handler's code ahead of its first job (a handler loaded on first use), without waiting. */
+  readonly warm?: () => void;
+};
 
 export type JobHandlers = Readonly<Record<string, JobHandler>>;

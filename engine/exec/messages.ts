@@ -6,7 +6,7 @@ import type { WireError } from './wire-error.js';
  * worker entry from another build (a stale dist/, a mismatched app bundle) is refused at once
  * instead of misbehaving.
  */
-export const EXEC_PROTOCOL = 1;
+export const EXEC_PROTOCOL = 2;
 
 export interface InitMessage {
   readonly type: 'init';
@@ -26,11 +26,17 @@ export interface JobMessage {
   readonly data: unknown;
 }
 
+/** Load these handlers' code now, before their first job (see JobHandler.warm); sent by prestartWorkers. */
+export interface WarmMessage {
+  readonly type: 'warm';
+  readonly handlers: readonly string[];
+}
+
 export interface StopMessage {
   readonly type: 'stop';
 }
 
-export type ToWorker = InitMessage | JobMessage | StopMessage;
+export type ToWorker = InitMessage | JobMessage | WarmMessage | StopMessage;
 
 export interface ReadyMessage {
   readonly type: 'ready';
@@ -57,7 +63,7 @@ export interface ProgressMessage {
 
 export type FromWorker = ReadyMessage | ResultMessage | ErrorMessage | ProgressMessage;
 
-const toWorkerTypes: ReadonlySet<string> = new Set<ToWorker['type']>(['init', 'job', 'stop']);
+const toWorkerTypes: ReadonlySet<string> = new Set<ToWorker['type']>(['init', 'job', 'warm', 'stop']);
 const fromWorkerTypes: ReadonlySet<string> = new Set<FromWorker['type']>(['ready', 'result', 'error', 'progress']);
 
 /**

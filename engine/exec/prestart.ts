@@ -10,12 +10,17 @@ export interface PrestartedWorkers {
 
 /**
  * Starts `count` workers now, for a run that begins later: a worker process takes about 0.1 s to
- * start and load its code, which it then does while the command still plans (a delta restore
- * waits for its checksums' workers 0.1 s less). Until a run takes a worker, what it says and
- * its exit are kept, and given to the run's listeners when they attach.
+ * start, which it then does while the command still plans (a delta restore waits for its
+ * checksums' workers 0.1 s less). The workers also load the code of the `warm` handlers at once
+ * (restore-file: 45 ms) instead of on their first job. Until a run takes a worker, what it says
+ * and its exit are kept, and given to the run's listeners when they attach.
  */
-export function prestartWorkers(spawn: SpawnWorker, count: number): PrestartedWorkers {
-  const waiting = Array.from({ length: count }, (_, index) => held(spawn(index + 1)));
+export function prestartWorkers(spawn: SpawnWorker, count: number, warm: readonly string[] = []): PrestartedWorkers {
+  const waiting = Array.from({ length: count }, (_, index) => {
+    const channel = spawn(index + 1);
+    if (warm.length > 0) channel.send({ type: 'warm', handlers: warm });
+    return held(channel);
+  });
   return {
     spawn: (processId) => waiting.shift()?.() ?? spawn(processId),
     dispose: () => {

@@ -115,6 +115,8 @@ export function runWorker(handlers: JobHandlers, options: WorkerOptions = {}): v
     } else if (message.type === 'job') {
       pending.push(message);
       if (active < concurrency) void runNext();
+    } else if (message.type === 'warm') {
+      for (const name of message.handlers) if (Object.hasOwn(handlers, name)) handlers[name]!.warm?.();
     } else end(0);
   });
   channel.onDisconnect(() => end(1));

@@ -21,7 +21,7 @@ export async function run(context: CommandContext): Promise<number> {
   const request = requestFromConfig(context.config);
   const dryRun = context.config.booleanOr('dry-run') ?? false;
   // The workers start while the plan is made: a delta's checksums, or the copy, find them ready.
-  const started = dryRun && !request.delta ? undefined : prestartWorkers(workerSpawner(), request.processMax);
+  const started = dryRun && !request.delta ? undefined : prestartWorkers(workerSpawner(), request.processMax, ['restore-file']);
   try {
     return await planAndRestore(context, request, dryRun, { spawn: started?.spawn ?? workerSpawner() });
   } finally {

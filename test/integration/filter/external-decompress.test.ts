@@ -1,4 +1,5 @@
 import { chmodSync, closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 
@@ -91,7 +92,7 @@ describe('decompressToFile', () => {
   /** Runs decompressToFile into a new file; returns the file's bytes, or the error. */
   async function into(
     decompressor: ExternalDecompressor,
-    source: Readable,
+    source: Readable | FileHandle,
     name?: string,
     path = join(tempDir('filter-to-file', null), 'out'),
   ): Promise<Buffer | Error> {
@@ -119,6 +120,35 @@ describe('decompressToFile', () => {
     const full = await into(lz4, Readable.from([readFileSync(`${file}.lz4`)]), 'heap.lz4', '/dev/full');
     expect(isPgkeepError(full, 'FileWrite')).toBe(true);
     expect((full as Error).message).toMatch(/^unable to write '\/dev\/full': lz4 exited with code \d+: .*write error/i);
+  });
+
+  it("reads an open file as the program's stdin, from its start, and reports corrupt input the same way", async () => {
+    const dir = tempDir('filter-to-file', null);
+    const file = join(dir, 'heap');
+    const plain = heapPages(3 * 1024 * 1024);
+    writeFileSync(file, plain);
+    await run('lz4', ['-q', '-f', file, `${file}.lz4`]);
+    const handle = await open(`${file}.lz4`, 'r');
+    try {
+      const out = await into(lz4, handle);
+      expect(Buffer.isBuffer(out) && out.equals(plain)).toBe(true);
+      // The handle stays the caller's, open.
+      expect((await handle.stat()).size).toBeGreaterThan(0);
+    } finally {
+      await handle.close();
+    }
+
+    writeFileSync(join(dir, 'bad.lz4'), Buffer.alloc(1000, 0x5a));
+    const bad = await open(join(dir, 'bad.lz4'), 'r');
+    try {
+      const corrupt = await into(lz4, bad, 'bad.lz4');
+      expect(isPgkeepError(corrupt, 'Format')).toBe(true);
+      expect((corrupt as Error).message).toMatch(/^unable to decompress lz4 data 'bad\.lz4': lz4 exited with code \d+: .+/);
+      const missing = await into(program('/nonexistent/lz4'), bad, 'bad.lz4');
+      expect(isPgkeepError(missing, 'FeatureNotSupported')).toBe(true);
+    } finally {
+      await bad.close();
+    }
   });
 
   it('reports corrupt input, a missing program, and a failing source as they are', async () => {

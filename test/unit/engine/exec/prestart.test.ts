@@ -53,6 +53,25 @@ describe('prestartWorkers', () => {
     expect(workers[0]!.kills).toBe(1);
   });
 
+  it('tells each started worker which handlers to load, when asked to', () => {
+    const workers: ScriptedWorker[] = [];
+    prestartWorkers(
+      () => {
+        const worker = new ScriptedWorker();
+        workers.push(worker);
+        return worker;
+      },
+      2,
+      ['restore-file'],
+    );
+    expect(workers.map((worker) => worker.sent)).toEqual([
+      [{ type: 'warm', handlers: ['restore-file'] }],
+      [{ type: 'warm', handlers: ['restore-file'] }],
+    ]);
+    // Without handlers to warm, nothing is sent before a run takes the worker.
+    expect(scripted(1).workers[0]!.sent).toEqual([]);
+  });
+
   it('kills the workers no run took when disposed', () => {
     const { started, workers } = scripted(3);
     started.spawn(1);

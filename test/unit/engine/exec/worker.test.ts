@@ -96,6 +96,15 @@ describe('runWorker', () => {
     expect(parent.replies()[2]).toEqual({ type: 'result', id: third.id, result: 'third' });
   });
 
+  it('loads the code of the handlers it is told to warm, ignoring names it does not have', () => {
+    const warmed: string[] = [];
+    const withWarm = Object.assign(() => 'done', { warm: () => warmed.push('lazy') });
+    const { parent } = start({ lazy: withWarm, plain: () => 'plain' });
+    parent.post({ type: 'warm', handlers: ['lazy', 'plain', 'unknown', 'toString'] });
+    expect(warmed).toEqual(['lazy']);
+    expect(parent.replies()).toEqual([]);
+  });
+
   it('ignores what is not a message of the pool', async () => {
     const { parent, exits } = start({});
     parent.post('stop');

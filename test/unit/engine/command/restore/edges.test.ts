@@ -13,6 +13,7 @@ import { formatTargetTime } from '../../../../../engine/command/restore/recovery
 import { saveManifestFile } from '../../../../../engine/repo/manifest/manifest.js';
 import { saveBackupInfo, loadBackupInfo } from '../../../../../engine/repo/info/backup-info.js';
 import { formatSegmentName } from '../../../../../engine/postgres/wal.js';
+import { PgkeepError } from '../../../../../engine/error/pgkeep-error.js';
 import { captureLog } from '../../exec/helpers.js';
 import { IN_PROCESS, SYSTEM_ID, TestRepo, UID } from './fixture.js';
 import { WalBuilder } from './wal-builder.js';
@@ -126,6 +127,30 @@ describe('plan edge cases', () => {
     // A name target, which may choose another backup: the same problems.
     const named = await plan({ type: 'name', target: 'point' });
     expect(named.json.problems.map((entry) => entry.error)).toEqual(['ArchiveNotFound', 'PathNotEmpty']);
+  });
+
+  it('a cancel during the checksums ends the plan once the WAL check beside them is done', async () => {
+    await repo.backup({
+      label: '20261121-040000F',
+      online: true,
+      files: { 'pg_data/PG_VERSION': '15\n', 'pg_data/base/1/1': 'x' },
+    });
+    mkdirSync(join(data(), 'base/1'), { recursive: true });
+    writeFileSync(join(data(), 'PG_VERSION'), '15\n');
+    writeFileSync(join(data(), 'base/1/1'), 'y'); // the same size: compared by checksum
+    const controller = new AbortController();
+    controller.abort(new PgkeepError('Cancelled', 'restore cancelled by the test'));
+    const request = repo.request(data(), { delta: true, type: 'default' });
+    await expect(planRestore(request, { workers: IN_PROCESS, uid: UID, signal: controller.signal })).rejects.toMatchObject({
+      message: 'restore cancelled by the test',
+    });
+    // Not cancelled, the same plan has both: the WAL check's problem, and the checksum's action.
+    const planned = await planRestore(request, { workers: IN_PROCESS, uid: UID });
+    expect(planned.json.problems.map((entry) => entry.error)).toEqual(['ArchiveNotFound']);
+    expect(planned.json.files.find((file) => file.name === 'pg_data/base/1/1')).toMatchObject({
+      action: 'replace',
+      reason: 'checksum differs',
+    });
   });
 
   it('a manifest that is not the backup asked for, or has no files', async () => {

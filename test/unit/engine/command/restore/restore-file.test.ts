@@ -120,6 +120,17 @@ describe('the restore file job', () => {
 
     const missing = await failure(handler(copyJob({ repoPath: join(root, 'nope') }), context));
     expect(missing.errorName).toBe('FileMissing');
+    // A large lz4 file, which the lz4 program reads once it is opened here: missing, or not a file.
+    const large = { repoSize: 2 << 20, size: 4 << 20, checksum: sha1(content) };
+    const missingLarge = await failure(handler(copyJob({ ...large, repoPath: join(root, 'nope') }), context));
+    expect(missingLarge.errorName).toBe('FileMissing');
+    expect(missingLarge.message).toContain(join(root, 'nope'));
+    mkdirSync(join(root, 'large-directory'));
+    const directory = await failure(handler(copyJob({ ...large, repoPath: join(root, 'large-directory') }), context));
+    expect(directory).toMatchObject({
+      errorName: 'FileRead',
+      message: `unable to read '${join(root, 'large-directory')}': not a regular file`,
+    });
     // A small repository file that cannot be read (here a directory in its place).
     mkdirSync(join(root, 'a-directory'));
     const unreadable = await failure(handler(copyJob({ repoPath: join(root, 'a-directory'), repoSize: 10 }), context));
@@ -163,8 +174,9 @@ describe('the restore file job', () => {
       kind: 'hash',
       checksums: [sha1(Buffer.from('hello')), sha1(Buffer.from('hello world')), sha1(Buffer.alloc(0))],
     });
-    // Several reads (1 MiB at least) into the two alternating buffers, the last one partial.
-    const large = Buffer.alloc(2.5 * 1024 * 1024);
+    // Several slices of 8 MiB between turns of the event loop, each of many reads, the last one partial;
+    // a prefix that ends on a slice's end.
+    const large = Buffer.alloc(16 * 1024 * 1024 + 12344);
     for (let index = 0; index < large.length; index += 4) large.writeUInt32LE((index * 2654435761) >>> 0, index);
     writeFileSync(join(dir, 'large'), large);
     const twice = await handler(
@@ -172,13 +184,13 @@ describe('the restore file job', () => {
         kind: 'hash',
         files: [
           { path: join(dir, 'large'), size: large.length },
-          { path: join(dir, 'large'), size: 2 * 1024 * 1024 },
+          { path: join(dir, 'large'), size: 8 * 1024 * 1024 },
         ],
         bufferSize: 1,
       },
       context,
     );
-    expect(twice).toEqual({ kind: 'hash', checksums: [sha1(large), sha1(large.subarray(0, 2 * 1024 * 1024))] });
+    expect(twice).toEqual({ kind: 'hash', checksums: [sha1(large), sha1(large.subarray(0, 8 * 1024 * 1024))] });
     const error = await failure(handler({ kind: 'hash', files: [{ path: join(dir, 'link'), size: 5 }], bufferSize: 1 }, context));
     expect(error.message).toContain(join(dir, 'link'));
     const unreadable = await failure(handler({ kind: 'hash', files: [{ path: dir, size: 5 }], bufferSize: 1 }, context));
