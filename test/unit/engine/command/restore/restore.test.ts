@@ -107,6 +107,21 @@ describe('restore plan and execution (offline backups, no WAL)', () => {
     expect(existsSync(join(target, 'recovery.signal'))).toBe(false);
   });
 
+  it('a cluster of more files than the commit handles between two turns of the event loop: all in place, then all kept', async () => {
+    const many: Record<string, string> = { ...FILES };
+    for (let index = 0; index < 600; index++) many[`pg_data/base/1/${20000 + index}`] = `page ${index}`;
+    await repo.backup({ label: '20261121-040000F', files: many });
+    const target = repo.dir('data');
+    await execute(await plan(repo.request(target)));
+    const restored = tree(target);
+    expect(restored['base/1/20599']).toBe(`file 600 1700000000 ${Buffer.from('page 599').toString('base64')}`);
+    expect(Object.keys(restored).filter((name) => name.startsWith('base/1/2')).length).toBe(600);
+    const again = await execute(await plan(repo.request(target, { delta: true })));
+    // Fetched again: pg_control (removed first by every restore) and postgresql.auto.conf (rewritten with recovery settings).
+    expect(again).toMatchObject({ filesFetched: 2, filesKept: 600 + 5 });
+    expect(tree(target)).toEqual(restored);
+  }, 30_000);
+
   it('restores a diff from the files of both backups, with recovery settings when --type is given', async () => {
     await repo.backup({ label: '20261121-040000F', files: FILES });
     await repo.backup({
