@@ -107,12 +107,18 @@ describe('decompressToFile', () => {
     }
   }
 
-  it('writes what the program decompresses straight into the file', async () => {
+  /** 3 MiB of heap pages, and the lz4 program's frame of them (`${file}.lz4`), in a new directory. */
+  async function lz4Heap(): Promise<{ dir: string; file: string; plain: Buffer }> {
     const dir = tempDir('filter-to-file', null);
     const file = join(dir, 'heap');
     const plain = heapPages(3 * 1024 * 1024);
     writeFileSync(file, plain);
     await run('lz4', ['-q', '-f', file, `${file}.lz4`]);
+    return { dir, file, plain };
+  }
+
+  it('writes what the program decompresses straight into the file', async () => {
+    const { file, plain } = await lz4Heap();
     const out = await into(lz4, Readable.from([readFileSync(`${file}.lz4`)]));
     expect(Buffer.isBuffer(out) && out.equals(plain)).toBe(true);
 
@@ -123,11 +129,7 @@ describe('decompressToFile', () => {
   });
 
   it("reads an open file as the program's stdin, from its start, and reports corrupt input the same way", async () => {
-    const dir = tempDir('filter-to-file', null);
-    const file = join(dir, 'heap');
-    const plain = heapPages(3 * 1024 * 1024);
-    writeFileSync(file, plain);
-    await run('lz4', ['-q', '-f', file, `${file}.lz4`]);
+    const { dir, file, plain } = await lz4Heap();
     const handle = await open(`${file}.lz4`, 'r');
     try {
       const out = await into(lz4, handle);
