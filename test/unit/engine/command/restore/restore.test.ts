@@ -19,7 +19,7 @@ import { executeRestore } from '../../../../../engine/command/restore/execute.js
 import { planRestore, type RestorePlan } from '../../../../../engine/command/restore/plan.js';
 import type { RestoreRequest } from '../../../../../engine/command/restore/request.js';
 import { isPgkeepError } from '../../../../../engine/error/pgkeep-error.js';
-import { IN_PROCESS, TestRepo, UID } from './fixture.js';
+import { IN_PROCESS, TestRepo, UID, type FileSpec } from './fixture.js';
 
 const FILES = {
   'pg_data/base/1/1259': { content: 'relation pages '.repeat(1000), timestamp: 1_700_000_100 },
@@ -108,7 +108,7 @@ describe('restore plan and execution (offline backups, no WAL)', () => {
   });
 
   it('a cluster of more files than the commit handles between two turns of the event loop: all in place, then all kept', async () => {
-    const many: Record<string, string> = { ...FILES };
+    const many: Record<string, FileSpec | string> = { ...FILES };
     for (let index = 0; index < 600; index++) many[`pg_data/base/1/${20000 + index}`] = `page ${index}`;
     await repo.backup({ label: '20261121-040000F', files: many });
     const target = repo.dir('data');
