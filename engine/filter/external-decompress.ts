@@ -165,7 +165,7 @@ export async function decompressToFile(
   const piped = source instanceof Readable ? source : undefined;
   let program: RunningProgram;
   try {
-    program = startProgram(decompressor, name, fd, piped === undefined ? (source as FileHandle).fd : 'pipe');
+    program = startProgram(decompressor, name, fd, source instanceof Readable ? 'pipe' : source.fd);
   } catch (error) {
     piped?.destroy();
     throw error;

@@ -236,8 +236,8 @@ export async function executeRestore(plan: RestorePlan, options: ExecuteOptions)
   }
 
   for (const [count, file] of json.files.entries()) {
-    if (file.repo !== null) continue;
     await turnEvery(count);
+    if (file.repo !== null) continue;
     if (file.action === 'keep') {
       filesKept++;
       if (file.truncateFrom !== null) {

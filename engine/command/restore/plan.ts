@@ -117,7 +117,6 @@ export async function planRestore(request: RestoreRequest, options: PlanOptions)
   // come first in the plan.
   let wal: RestorePlanWal | null = null;
   let walLater: (() => Promise<void>) | undefined;
-  const findingsBeforeWal = () => ({ problems: problems.length, warnings: warnings.length, notes: notes.length });
   if (selected !== undefined && loaded !== undefined && selected.entry.archiveStart !== null && loaded.manifest.options.online) {
     if (searchesOlderBackups(request)) {
       const walPlan = await planWal(request, selected, loaded.manifest, options, selection!.candidates);
@@ -132,7 +131,7 @@ export async function planRestore(request: RestoreRequest, options: PlanOptions)
         collect(walPlan.check, problems, warnings, notes);
       }
     } else {
-      const at = findingsBeforeWal();
+      const at = { problems: problems.length, warnings: warnings.length, notes: notes.length };
       const { manifest } = loaded;
       const chosen = selected;
       walLater = async () => {
@@ -458,7 +457,6 @@ async function resolveChecksums(
     const data: RestoreFileJob = {
       kind: 'hash',
       files: batch.map((candidate) => ({ path: candidate.path, size: candidate.size })),
-      bufferSize: request.bufferSize,
     };
     const size = batch.reduce((sum, candidate) => sum + candidate.size, 0);
     return {

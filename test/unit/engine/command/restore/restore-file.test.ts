@@ -166,7 +166,6 @@ describe('the restore file job', () => {
           { path: join(dir, 'a'), size: 50 },
           { path: join(dir, 'empty'), size: 0 },
         ],
-        bufferSize: 2,
       },
       context,
     );
@@ -186,14 +185,13 @@ describe('the restore file job', () => {
           { path: join(dir, 'large'), size: large.length },
           { path: join(dir, 'large'), size: 8 * 1024 * 1024 },
         ],
-        bufferSize: 1,
       },
       context,
     );
     expect(twice).toEqual({ kind: 'hash', checksums: [sha1(large), sha1(large.subarray(0, 8 * 1024 * 1024))] });
-    const error = await failure(handler({ kind: 'hash', files: [{ path: join(dir, 'link'), size: 5 }], bufferSize: 1 }, context));
+    const error = await failure(handler({ kind: 'hash', files: [{ path: join(dir, 'link'), size: 5 }] }, context));
     expect(error.message).toContain(join(dir, 'link'));
-    const unreadable = await failure(handler({ kind: 'hash', files: [{ path: dir, size: 5 }], bufferSize: 1 }, context));
+    const unreadable = await failure(handler({ kind: 'hash', files: [{ path: dir, size: 5 }] }, context));
     expect(unreadable.message).toContain(dir);
   });
 
