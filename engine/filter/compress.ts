@@ -1,7 +1,7 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 
-import { compress } from 'lz4-napi';
+import { compressBlock } from './lz4-napi-block.js';
 
 import { PgkeepError } from '../error/pgkeep-error.js';
 import { compressLevel, type CompressType, type WritableCompressType } from './compress-type.js';
@@ -57,7 +57,7 @@ export async function compressWhole(data: Buffer, type: WritableCompressType, le
       // The frame Lz4CompressFilter writes: the same blocks, compressed at once.
       const chunks: Buffer[] = [];
       for (let at = 0; at < data.length; at += LZ4_CHUNK_SIZE) chunks.push(data.subarray(at, at + LZ4_CHUNK_SIZE));
-      const blocks = await Promise.all(chunks.map(async (chunk) => lz4Block(chunk, await compress(chunk))));
+      const blocks = await Promise.all(chunks.map(async (chunk) => lz4Block(chunk, await compressBlock(chunk))));
       return Buffer.concat([lz4FrameHeader(false), ...blocks.flat(), LZ4_END_MARK]);
     }
   }

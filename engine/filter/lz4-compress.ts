@@ -1,4 +1,4 @@
-import { compress } from 'lz4-napi';
+import { compressBlock } from './lz4-napi-block.js';
 
 import { Filter } from './filter.js';
 import { LZ4_END_MARK, lz4Block, lz4FrameHeader } from './lz4-frame.js';
@@ -85,7 +85,7 @@ export class Lz4CompressFilter extends Filter {
    */
   private async compress(chunk: Buffer): Promise<void> {
     const previous = this.inFlight;
-    const compressed = compress(chunk);
+    const compressed = compressBlock(chunk);
     // If the pipeline fails meanwhile nobody awaits this block: its failure must not be unhandled.
     // (Never called in tests: compress only fails on arguments that are not buffers.)
     /* v8 ignore next */

@@ -1,6 +1,6 @@
 import type { FileHandle } from 'node:fs/promises';
 
-import { compress } from 'lz4-napi';
+import { compressBlock } from './lz4-napi-block.js';
 
 import { storageError } from '../storage/posix/storage-error.js';
 import { LZ4_END_MARK, LZ4_MAX_BLOCK_SIZE, lz4Block, lz4FrameHeader } from './lz4-frame.js';
@@ -62,7 +62,7 @@ export async function* lz4FileFrame(handle: FileHandle, options: Lz4FileFrameOpt
     const chunk = buffer.subarray(0, bytesRead);
     observe(chunk);
     content?.update(chunk);
-    const block = compress(chunk);
+    const block = compressBlock(chunk);
     // If the copy fails meanwhile nobody awaits this block: its failure must not be unhandled.
     // (Never called in tests: compress only fails on arguments that are not buffers.)
     /* v8 ignore next */

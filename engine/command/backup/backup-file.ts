@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
@@ -15,6 +14,7 @@ import { copyToRepo, runPipeline, type RepoWriteResult } from '../../filter/pipe
 import { PG_PAGE_SIZE } from '../../postgres/version-table.js';
 import { PageChecksumValidator, type PageErrorList } from '../../postgres/page-checksum.js';
 import { PosixStorage } from '../../storage/posix/posix-storage.js';
+import { readSyncAtMost } from '../../storage/posix/read-sync.js';
 
 /** One file of a backup, as the backup command sends it to a worker. */
 export interface BackupFileJob {
@@ -133,6 +133,8 @@ const oneStreamAtATime = oneAtATime();
 
 /** Files up to this size are read whole: most files of a cluster are small, and streams cost per file. */
 const SMALL_FILE = 256 * 1024;
+/** A small file that grew past this since the manifest was built is streamed instead. */
+const GROWN_SMALL_FILE = SMALL_FILE * 4;
 
 /**
  * The same copy as the streaming path, for a small file: one read, the plain checksum computed
@@ -143,9 +145,10 @@ async function copySmallFile(
   job: BackupFileJob,
   validator: PageChecksumValidator | undefined,
 ): Promise<BackupFileResult | undefined> {
-  // Read synchronously: a small file comes from the page cache in less time than a thread-pool round trip.
-  const data = readFileSync(job.source);
-  if (data.length > SMALL_FILE * 4) return undefined;
+  // Read synchronously: a small file comes from the page cache in less time than a thread-pool round
+  // trip. A byte past the limit tells a file that grew, without reading the rest of it.
+  const data = readSyncAtMost(job.source, 0, GROWN_SMALL_FILE + 1);
+  if (data.length > GROWN_SMALL_FILE) return undefined;
   validator?.update(data);
   const checksum = createHash('sha1').update(data).digest('hex');
   const stored = await compressWhole(data, job.compressType, job.compressLevel);

@@ -13,6 +13,7 @@ import type { FilterSpec } from '../../filter/filter-spec.js';
 import { Lz4FrameDecoder } from '../../filter/lz4-frame-decoder.js';
 import { runPipeline } from '../../filter/pipeline.js';
 import { PosixStorage, processUmask } from '../../storage/posix/posix-storage.js';
+import { readSyncAtMost } from '../../storage/posix/read-sync.js';
 import { storageError } from '../../storage/posix/storage-error.js';
 
 /** Reads of at least this size: fewer system calls, better throughput. */
@@ -118,26 +119,6 @@ function throughProgram(compressType: CompressType, storedSize: number): boolean
  * microseconds, less than a round trip through the thread pool (an asynchronous open alone cost
  * a restore worker about 0.1 ms of CPU), and a restore has hundreds of small files.
  */
-
-/** At most `limit` bytes of a repository file from `offset`. */
-function readWholeSync(path: string, offset: number, limit: number): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    throw storageError(error, 'openRead', path);
-  }
-  try {
-    const buffer = Buffer.allocUnsafe(limit);
-    let done = 0;
-    for (let read = -1; read !== 0 && done < limit; done += read) read = readSync(fd, buffer, done, limit - done, offset + done);
-    return buffer.subarray(0, done);
-  } catch (error) {
-    throw storageError(error, 'read', path);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Writes the staged file of a small file, with its owner, mode and time; returns its size and SHA-1. */
 function writeWholeSync(job: CopyJob, data: Buffer): { readonly size: number; readonly checksum: string } {
@@ -280,7 +261,7 @@ export const handler: JobHandler<RestoreFileJob, RestoreFileResult> = async (job
   const whole =
     job.repoSize <= SMALL_REPO_FILE && (compressType === 'lz4' || compressType === 'none')
       ? // Bounded: a repository file longer than recorded gives one byte too many, and fails the checks.
-        readWholeSync(job.repoPath, job.offset ?? 0, job.limit ?? job.repoSize + 1)
+        readSyncAtMost(job.repoPath, job.offset ?? 0, job.limit ?? job.repoSize + 1)
       : undefined;
   // A large lz4 file on its own (not in a bundle) is read by the lz4 program itself, from the file
   // opened here: its bytes do not pass through this process (a 1 GiB pgbench segment restored in

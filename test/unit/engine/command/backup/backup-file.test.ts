@@ -111,6 +111,14 @@ describe('backup file job', () => {
     });
   });
 
+  it('streams a small file that grew past 1 MiB since the manifest was built', async () => {
+    const data = relation(200);
+    const grown = job('grown', data, { size: 8192 });
+    const result = await handler(grown, context);
+    expect(result).toMatchObject({ status: 'copied', size: data.length, checksum: sha1(data) });
+    expect((await plain(grown.target, 'lz4')).equals(data)).toBe(true);
+  });
+
   it('reports the progress of a large file as it is read', async () => {
     const data = relation(200);
     const seen: number[] = [];
