@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, fchmodSync, fchownSync, futimesSync, openSync, readSync, writeSync } from 'node:fs';
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { PgkeepError, toPgkeepError } from '../../error/pgkeep-error.js';
 import type { JobHandler } from '../../exec/job.js';
@@ -15,12 +16,13 @@ import { runPipeline } from '../../filter/pipeline.js';
 import { PosixStorage, processUmask } from '../../storage/posix/posix-storage.js';
 import { readSyncAtMost } from '../../storage/posix/read-sync.js';
 import { storageError } from '../../storage/posix/storage-error.js';
+import { Writeback } from './writeback.js';
 
 /** Reads of at least this size: fewer system calls, better throughput. */
 const MIN_BUFFER = 1024 * 1024;
 /**
  * lz4 files from this size (as stored) are decompressed by the lz4 program when installed, straight
- * into the staged file, which is then read back to check it: liblz4 is faster than our decoder,
+ * into the staged file, which is hashed as it grows: liblz4 is faster than our decoder,
  * it runs beside this process, and the plain bytes cross no pipe.
  */
 const EXTERNAL_LZ4_MIN = 1024 * 1024;
@@ -52,11 +54,17 @@ const HASH_SLICE = 8 * 1024 * 1024;
  * a slice at a time: a read handed to the thread pool costs a thread switch each, which on this
  * 2-core machine made the hash slower than the reads it overlapped (a 1 GiB file beside a second
  * hashing process: 0.79-0.83 s instead of 0.88-0.95 s with two buffers and reads in the pool).
+ *
+ * With a `writer`, the file is still being written (by the lz4 program) and is hashed as it grows:
+ * at its end so far the hash waits while the writer writes. Reads see every byte a write has put
+ * in the page cache, so a read at the end of a file whose writer had already ended is its true end.
+ * A writer that failed stops the hash where it is (its result is not used).
  */
 async function hashPrefix(
   path: string,
   size: number,
   progress?: (bytes: number) => void,
+  writer?: Writer,
 ): Promise<{ readonly checksum: string; readonly bytes: number }> {
   let fd: number;
   try {
@@ -72,15 +80,22 @@ async function hashPrefix(
     let more = size > 0;
     while (more) {
       const stop = Math.min(size, done + HASH_SLICE);
+      let atEnd = false;
       while (done < stop) {
+        const ended = writer === undefined || writer.state !== 'writing';
         const bytesRead = readSync(fd, buffer, 0, Math.min(buffer.length, stop - done), done);
-        if (bytesRead === 0) break;
+        if (bytesRead === 0) {
+          atEnd = ended;
+          break;
+        }
         hash.update(buffer.subarray(0, bytesRead));
         done += bytesRead;
       }
       progress?.(done);
-      more = done === stop && done < size;
-      if (more) await new Promise((resolve) => setImmediate(resolve));
+      more = !atEnd && done < size && writer?.state !== 'failed';
+      // Caught up with the writer: give it a moment (a busy wait would take a core from it).
+      if (more && done < stop) await sleep(WRITER_WAIT_MS);
+      else if (more) await new Promise((resolve) => setImmediate(resolve));
     }
   } catch (error) {
     throw storageError(error, 'read', path);
@@ -89,6 +104,17 @@ async function hashPrefix(
   }
   return { checksum: hash.digest('hex'), bytes: done };
 }
+
+/** Bytes a file the lz4 program writes grows by between two syncs started while it writes (see Writeback). */
+const WRITEBACK_STEP = 64 * 1024 * 1024;
+
+/** The program writing a file that hashPrefix reads as it grows. */
+interface Writer {
+  state: 'writing' | 'ended' | 'failed';
+}
+
+/** How long a hash that caught up with the file's writer waits before it reads again. */
+const WRITER_WAIT_MS = 2;
 
 const oneStreamAtATime = oneAtATime();
 
@@ -152,8 +178,8 @@ async function openStage(job: CopyJob): Promise<FileHandle> {
 
 /**
  * Owner, mode and time of a staged file. Not synced here: the restore syncs every fetched file at
- * the end, many at once, which is far faster (a file the lz4 program wrote is written back while it
- * is read back: see restoreThroughProgram).
+ * the end, many at once, which is far faster (a file the lz4 program writes is written back while it
+ * is written and hashed: see restoreThroughProgram).
  */
 function finishStage(fd: number, job: CopyJob): void {
   if (job.uid !== undefined || job.gid !== undefined) fchownSync(fd, job.uid ?? -1, job.gid ?? -1);
@@ -163,9 +189,9 @@ function finishStage(fd: number, job: CopyJob): void {
 }
 
 /**
- * The lz4 program decompresses the repository file straight into the staged file, which is then
- * read back for its size and SHA-1 (one byte past the recorded size is read, so a longer file shows).
- * The source is the repository file itself (the program's stdin) unless it is part of a bundle.
+ * The lz4 program decompresses the repository file straight into the staged file, which is hashed
+ * as it grows (one byte past the recorded size is read, so a longer file shows). The source is the
+ * repository file itself (the program's stdin) unless it is part of a bundle.
  */
 async function restoreThroughProgram(
   source: Readable | FileHandle,
@@ -174,12 +200,31 @@ async function restoreThroughProgram(
 ): Promise<{ readonly size: number; readonly checksum: string }> {
   const handle = await openStage(job);
   try {
-    await decompressToFile(lz4Program, source, handle.fd, job.stagePath, job.repoPath);
+    // The hash follows the program instead of reading the file back after it: a 1 GiB file's
+    // decompression (about 0.4 s) no longer comes before its hash (about 0.8 s).
+    const writer: Writer = { state: 'writing' };
+    const writeback = new Writeback(handle, WRITEBACK_STEP);
+    const followed = (bytes: number) => {
+      progress(bytes);
+      writeback.grew(bytes);
+    };
+    const hashing = hashPrefix(job.stagePath, job.size + 1, followed, writer);
+    // Seen below, once the program is done; until then its failure must not count as unhandled.
+    void Promise.allSettled([hashing]);
+    try {
+      await decompressToFile(lz4Program, source, handle.fd, job.stagePath, job.repoPath);
+      writer.state = 'ended';
+    } catch (error) {
+      writer.state = 'failed';
+      await writeback.stop();
+      await Promise.allSettled([hashing]);
+      throw error;
+    }
     finishStage(handle.fd, job);
-    // The file goes to disk while it is read back: the restore's final sync, which would have
-    // waited for this writeback, finds it done (a 1 GiB file: 0.7 s of writeback, hidden behind
-    // the hashing instead of added after the copy).
-    const [synced, hashed] = await Promise.allSettled([handle.datasync(), hashPrefix(job.stagePath, job.size + 1, progress)]);
+    // The file goes to disk while the rest is hashed: the restore's final sync, which would have
+    // waited for this writeback, finds it done (a 1 GiB file: 0.7 s of writeback).
+    await writeback.stop();
+    const [synced, hashed] = await Promise.allSettled([handle.datasync(), hashing]);
     if (hashed.status === 'rejected') throw hashed.reason;
     /* v8 ignore next -- the fsync of a file just written fails only on an I/O error */
     if (synced.status === 'rejected') throw storageError(synced.reason, 'sync', job.stagePath);

@@ -131,6 +131,15 @@ describe('the restore file job', () => {
       errorName: 'FileRead',
       message: `unable to read '${join(root, 'large-directory')}': not a regular file`,
     });
+    // A large lz4 file the lz4 program fails on, while its output is hashed as it grows.
+    const big = Buffer.concat([randomBytes(2 << 20), Buffer.alloc(6 << 20, 5)]);
+    const cut = await store('cut.lz4', big, 'lz4');
+    const whole = readFileSync(cut);
+    writeFileSync(cut, whole.subarray(0, whole.length - 1000));
+    const cutJob = copyJob({ repoPath: cut, repoSize: whole.length, size: big.length, checksum: sha1(big) });
+    const cutError = await failure(handler(cutJob, context));
+    expect(cutError.message).toContain(`unable to restore 'pg_data/base/1/1' from repository file '${cut}'`);
+    expect(() => statSync(cutJob.stagePath)).toThrow();
     // A small repository file that cannot be read (here a directory in its place).
     mkdirSync(join(root, 'a-directory'));
     const unreadable = await failure(handler(copyJob({ repoPath: join(root, 'a-directory'), repoSize: 10 }), context));
