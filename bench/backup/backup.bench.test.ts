@@ -83,6 +83,8 @@ it(`backup: pgkeep and pgbackrest on pgbench scale ${SCALE}`, async () => {
     try {
       await other.cluster.pgbench(['-i', '-s', String(scale), '-q']);
       await other.pgkeep(['stanza-create']);
+      // Not measured: waits until PostgreSQL has archived the WAL of the data load, and warms the page cache.
+      await other.pgkeep(['--type=full', 'backup']);
       const ours = await measure(
         pgkeepBin(),
         [`--config=${other.configPath}`, '--stanza=main', '--type=full', '--process-max=2', 'backup'],
