@@ -1,11 +1,11 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 import { storageError } from './storage-error.js';
 
 /**
  * At most `limit` bytes of a file from `offset`, read with synchronous calls: a small file comes
  * from the page cache in microseconds, less than a round trip through the thread pool. Never more
- * than `limit` is held, however large the file has grown.
+ * than `limit` is read, however large the file has grown.
  */
 export function readSyncAtMost(path: string, offset: number, limit: number): Buffer {
   let fd: number;
@@ -15,9 +15,12 @@ export function readSyncAtMost(path: string, offset: number, limit: number): Buf
     throw storageError(error, 'openRead', path);
   }
   try {
-    const buffer = Buffer.allocUnsafe(limit);
+    // Sized from the file, with one byte more so that a file that grew shows: a limit far above the
+    // usual size would otherwise allocate (and keep alive) that much for every small file.
+    const want = Math.min(limit, Math.max(fstatSync(fd).size - offset, 0) + 1);
+    const buffer = Buffer.allocUnsafe(want);
     let done = 0;
-    for (let read = -1; read !== 0 && done < limit; done += read) read = readSync(fd, buffer, done, limit - done, offset + done);
+    for (let read = -1; read !== 0 && done < want; done += read) read = readSync(fd, buffer, done, want - done, offset + done);
     return buffer.subarray(0, done);
   } catch (error) {
     throw storageError(error, 'read', path);
