@@ -1,9 +1,8 @@
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 
-import { compressBlock } from './lz4-napi-block.js';
-
 import { PgkeepError } from '../error/pgkeep-error.js';
+import { compressBlock } from './lz4-napi-block.js';
 import { compressLevel, type CompressType, type WritableCompressType } from './compress-type.js';
 import { bzip2Decompressor, ExternalDecompressFilter, zstdDecompressor } from './external-decompress.js';
 import { Filter } from './filter.js';

@@ -1,6 +1,5 @@
-import { compressBlock } from './lz4-napi-block.js';
-
 import { Filter } from './filter.js';
+import { compressBlock } from './lz4-napi-block.js';
 import { LZ4_END_MARK, lz4Block, lz4FrameHeader } from './lz4-frame.js';
 
 /**
