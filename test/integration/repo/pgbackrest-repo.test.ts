@@ -28,6 +28,7 @@ import { loadManifestFile, renderManifest, saveManifestFile, type Manifest } fro
 import { PosixStorage } from '../../../engine/storage/posix/posix-storage.js';
 import { PgCluster } from '../../harness/pg-cluster.js';
 import { osUser } from '../../harness/os-user.js';
+import { pgkeepBin } from '../../harness/stanza.js';
 import { run } from '../../harness/run.js';
 import { removeDir, tempDir } from '../../harness/temp-dir.js';
 
@@ -198,6 +199,25 @@ describe('a repository written by pgbackrest 2.45', () => {
     // And the text, line for line (both print local times: the same process environment).
     const text = (await pgbackrest(['--stanza=demo', 'info'])).stdout;
     expect(renderInfoText(stanzas.map((json) => ({ json, backupLock: undefined })))).toBe(text);
+  });
+
+  it('shows a second repository without the stanza as pgbackrest info does, in text and JSON', async () => {
+    const empty = join(work, 'repo-empty');
+    mkdirSync(empty, { mode: 0o750 });
+    chownToPostgres(empty);
+    const twoRepos = join(work, 'two-repos.conf');
+    writeFileSync(twoRepos, readFileSync(conf, 'utf8').replace('[global]\n', `[global]\nrepo2-path=${empty}\n`));
+    chownToPostgres(twoRepos);
+    const both = async (args: string[]) => {
+      const options = { user: 'postgres', cwd: work, timeoutMs: 60_000 } as const;
+      const all = [`--config=${twoRepos}`, '--stanza=demo', ...args, 'info'];
+      return [(await run(pgkeepBin(), all, options)).stdout, (await run('pgbackrest', all, options)).stdout];
+    };
+    const [ours, theirs] = await both([]);
+    expect(ours).toContain('    status: mixed\n        repo1: ok\n        repo2: error (missing stanza path)\n');
+    expect(ours).toBe(theirs);
+    const [oursJson, theirsJson] = await both(['--output=json']);
+    expect(JSON.parse(oursJson!)).toEqual(JSON.parse(theirsJson!));
   });
 
   it('formats the labels pgbackrest made from their start time, and picks later ones', async () => {
