@@ -146,6 +146,11 @@ describe('configuration errors name the file and line, the option, and give a hi
     expect(error.code).toBe(31);
     expect(error.message).toBe("/etc/pgkeep/pgkeep.conf:5: unknown option 'repo1-retention-ful' in section [global]");
     expect(error.hint).toBe("did you mean 'repo1-retention-full'?");
+    // Nothing close: where to look instead
+    expect(failure(() => resolve('backup', ['--stanza=demo'], file('[demo]\npg1-path=/d\nzzz-qqq=1\n')))).toMatchObject({
+      code: 31,
+      hint: "'pgkeep help <command>' lists the options of each command",
+    });
   });
 
   it('bad value: wrong type, out of range, not allowed, not y/n, not a path', () => {
@@ -201,6 +206,7 @@ describe('configuration errors name the file and line, the option, and give a hi
       message:
         "/etc/pgkeep/pgkeep.conf:5: option 'process-max' is set twice in section [global] (first at /etc/pgkeep/pgkeep.conf:4)",
     });
+    expect(twice.hint).toBe('keep one of the two lines');
     const alias = failure(() => resolve('backup', ['--stanza=demo'], file('[demo]\npg1-path=/d\ndb-path=/e\n')));
     expect(alias).toMatchObject({
       code: 31,
@@ -225,7 +231,19 @@ describe('configuration errors name the file and line, the option, and give a hi
     });
     expect(failure(() => resolve('backup', ['--stanza=demo'], file('[demo]\npg1-path=/d\nno-online=y\n')))).toMatchObject({
       code: 31,
+      hint: "set the option to 'n' instead",
     });
+    expect(failure(() => resolve('backup', ['--stanza=demo'], file('[demo]\npg1-path=/d\nreset-process-max=y\n')))).toMatchObject(
+      {
+        code: 31,
+        message: "/etc/pgkeep/pgkeep.conf:3: 'reset-process-max' cannot be used in a configuration file",
+        hint: 'set the option to its value instead',
+      },
+    );
+    // In a stanza's command section: move it to the stanza's section
+    expect(
+      failure(() => resolve('backup', ['--stanza=demo'], file('[demo]\npg1-path=/d\n[demo:backup]\nlink-all=y\n'))),
+    ).toMatchObject({ code: 31, hint: 'move it to [demo] or to the section of a command that takes it' });
   });
 
   it('ignores options of other commands in [global] and [stanza], as pgBackRest does', () => {
