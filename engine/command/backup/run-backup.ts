@@ -23,6 +23,7 @@ import { currentPgEntry, describePg } from '../../repo/info/info-pg.js';
 import { PGBACKREST_VERSION } from '../../repo/info/info-codec.js';
 import type { StanzaLock } from '../../repo/lock/lock.js';
 import type { Manifest, ManifestFile } from '../../repo/manifest/manifest.js';
+import { checkArchiveConfig } from '../common/archive-config.js';
 import { connectPg } from '../common/pg-connect.js';
 import { withStanzaLock } from '../common/stanza-lock.js';
 import {
@@ -145,6 +146,9 @@ async function backupUnderLock(
 
   const client = online ? await connectPg(config, 1) : undefined;
   try {
+    // Archiving that cannot work fails the backup now rather than after archive-timeout.
+    if (client !== undefined && config.boolean('archive-check') && !(await client.isInRecovery()))
+      await checkArchiveConfig(client, { stanza: repo.stanza, modeCheck: config.boolean('archive-mode-check') });
     const startTime = client === undefined ? Date.now() / 1000 : await client.now();
     const latest = await findLatestBackupLabel(repo.storage, backupStanzaPath(repo.stanza));
     const label = resumable?.label ?? nextBackupLabel(type, prior?.label, startTime, latest);

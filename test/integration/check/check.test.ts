@@ -1,0 +1,97 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { pgkeepBin, TestStanza } from '../../harness/stanza.js';
+
+/**
+ * `check` and `backup` when archiving is not set up for the stanza: each way it can be wrong fails
+ * with the error (and exit code) pgbackrest 2.45 gives, with pgkeep's hint, a backup before it
+ * copies anything. --no-archive-check skips the settings, not the archiving: check still waits
+ * for its segment, as pgbackrest's does.
+ */
+describe('check refuses archiving that cannot work, as pgbackrest does', () => {
+  let stanza: TestStanza;
+  beforeAll(async () => {
+    stanza = await TestStanza.create();
+    await stanza.pgkeep(['stanza-create']);
+  }, 60_000);
+  afterAll(async () => stanza?.destroy());
+
+  /** Sets archive_command and waits until new sessions see it. */
+  async function archiveCommand(command: string): Promise<void> {
+    stanza.cluster.configure({ archive_command: `'${command}'` });
+    await stanza.cluster.query('SELECT pg_reload_conf()');
+    for (let tries = 0; (await stanza.cluster.value('SHOW archive_command')) !== command; tries++) {
+      if (tries === 100) throw new Error(`archive_command is not '${command}' after the reload`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  const both = async (args: string[], command = 'check') => ({
+    ours: await stanza.pgkeep([...args, command], { check: false }),
+    theirs: await stanza.pgbackrest([...args, command], { check: false }),
+  });
+  const restart = async (settings: Record<string, string>) => {
+    stanza.cluster.configure(settings);
+    await stanza.cluster.stop();
+    await stanza.cluster.start();
+  };
+  const working = () => `${pgkeepBin()} --config=${stanza.configPath} --stanza=main archive-push %p`;
+
+  it('an archive_command that runs neither tool', async () => {
+    await archiveCommand('/bin/true %p');
+    const { ours, theirs } = await both([]);
+    expect(ours.code).toBe(68);
+    expect(ours.code).toBe(theirs.code);
+    expect(ours.stderr).toContain("archive_command '/bin/true %p' must contain pgkeep");
+    expect(ours.stderr).toContain("HINT: set archive_command = 'pgkeep --stanza=main archive-push %p' and reload PostgreSQL");
+
+    // A backup fails the same way, before it copies anything
+    const backup = await both(['--type=full'], 'backup');
+    expect(backup.ours.code).toBe(68);
+    expect(backup.ours.code).toBe(backup.theirs.code);
+    expect(existsSync(join(stanza.repoPath, 'backup', 'main', 'latest'))).toBe(false);
+
+    // --no-archive-check: the settings are not checked, but the segment still never arrives
+    const unchecked = await both(['--no-archive-check', '--archive-timeout=1']);
+    expect(unchecked.ours.code).toBe(82);
+    expect(unchecked.ours.code).toBe(unchecked.theirs.code);
+  });
+
+  it('an archive_command that fails: the segment never arrives', async () => {
+    // Names both tools (each looks for its own name) and archives nothing.
+    await archiveCommand('false pgkeep pgbackrest %p');
+    const { ours, theirs } = await both(['--archive-timeout=1']);
+    expect(ours.code).toBe(82);
+    expect(ours.code).toBe(theirs.code);
+    expect(ours.stderr).toMatch(/WAL segment [0-9A-F]{24} was not archived to repo1 before the 1000ms timeout/);
+    expect(ours.stderr).toContain('HINT: check that archive_command names this stanza');
+  });
+
+  it('archive_mode always, unless archive-mode-check is off', async () => {
+    await archiveCommand(working());
+    await restart({ archive_mode: 'always' });
+    const { ours, theirs } = await both([]);
+    expect(ours.code).toBe(67);
+    expect(ours.code).toBe(theirs.code);
+    expect(ours.stderr).toContain('archive_mode=always not supported');
+    expect(ours.stderr).toContain('HINT: set archive_mode = on, or archive-mode-check=n');
+    const allowed = await both(['--no-archive-mode-check']);
+    expect(allowed.ours.code).toBe(0);
+    expect(allowed.theirs.code).toBe(0);
+  });
+
+  it('archive_mode off', async () => {
+    await restart({ archive_mode: 'off' });
+    const { ours, theirs } = await both([]);
+    expect(ours.code).toBe(87);
+    expect(ours.code).toBe(theirs.code);
+    expect(ours.stderr).toContain('archive_mode must be enabled');
+    expect(ours.stderr).toContain('HINT: set archive_mode = on in postgresql.conf and restart PostgreSQL');
+    const backup = await both(['--type=full'], 'backup');
+    expect(backup.ours.code).toBe(87);
+    expect(backup.ours.code).toBe(backup.theirs.code);
+  });
+});
