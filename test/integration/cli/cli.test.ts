@@ -51,6 +51,23 @@ describe('the pgkeep command line', () => {
     expect(result.stderr).toBe("ERROR: [048]: unknown command 'bakup'\n       HINT: 'pgkeep help' lists the commands\n");
   });
 
+  it('archive-push and archive-get without their arguments fail with code 43, as pgbackrest, naming the command PostgreSQL runs', async () => {
+    const config = join(dir, 'wal-args.conf');
+    writeFileSync(config, `[global]\nrepo1-path=${dir}/repo\n[main]\npg1-path=${dir}/data\n`);
+    const cases: [string[], string, string][] = [
+      [['archive-push'], 'WAL file to push is required', "archive_command = 'pgkeep --stanza=<name> archive-push %p'"],
+      [['archive-get'], 'WAL file name is required', `restore_command = 'pgkeep --stanza=<name> archive-get %f "%p"'`],
+      [['archive-get', '000000010000000000000001'], 'destination of the WAL file is required', 'restore_command'],
+    ];
+    for (const [args, message, hint] of cases) {
+      const [command, ...rest] = args;
+      const result = await pgkeep([`--config=${config}`, '--stanza=main', command!, ...rest], 'postgres');
+      expect(result.code).toBe(43);
+      expect(result.stderr).toContain(`ERROR: [043]: ${message}`);
+      expect(result.stderr).toContain(`HINT: use ${hint}`);
+    }
+  });
+
   it.each([
     [
       'unknown option',
