@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,19 +22,29 @@ describe('page checksums', () => {
     await stanza.cluster.query(
       'CREATE TABLE victim AS SELECT g AS id, repeat(md5(g::text), 4) AS v FROM generate_series(1, 20000) g',
     );
+    // A small one too: files up to 256 KiB are copied by another path (read whole)
+    await stanza.cluster.query(
+      'CREATE TABLE small_victim AS SELECT g AS id, repeat(md5(g::text), 4) AS v FROM generate_series(1, 200) g',
+    );
     const relation = String(await stanza.cluster.value("SELECT pg_relation_filepath('victim')"));
+    const small = String(await stanza.cluster.value("SELECT pg_relation_filepath('small_victim')"));
     await stanza.cluster.query('CHECKPOINT');
     await stanza.cluster.stop();
-    // flip bytes in the middle of block 3: its stored checksum no longer matches
-    const file = join(stanza.cluster.dataDir, relation);
-    const fd = openSync(file, 'r+');
-    writeSync(fd, Buffer.from('pgkeep was here'), 0, 15, 3 * 8192 + 4000);
-    closeSync(fd);
+    // flip bytes in the middle of a block: its stored checksum no longer matches
+    const corrupt = (path: string, block: number) => {
+      const fd = openSync(join(stanza.cluster.dataDir, path), 'r+');
+      writeSync(fd, Buffer.from('pgkeep was here'), 0, 15, block * 8192 + 4000);
+      closeSync(fd);
+    };
+    corrupt(relation, 3);
+    corrupt(small, 1);
+    expect(statSync(join(stanza.cluster.dataDir, small)).size).toBeLessThanOrEqual(256 * 1024);
     await stanza.cluster.start();
 
     const backup = await stanza.pgkeep(['--type=full', '--annotation=source=page test', '--annotation=ticket=42', 'backup']);
     expect(backup.code).toBe(0);
     expect(backup.stderr).toContain(`WARN: invalid page checksum found in file pg_data/${relation} at page 3`);
+    expect(backup.stderr).toContain(`WARN: invalid page checksum found in file pg_data/${small} at page 1`);
 
     const [info] = JSON.parse((await stanza.pgbackrest(['--output=json', 'info'])).stdout) as [
       { backup: { label: string; error: boolean }[] },
@@ -50,7 +60,7 @@ describe('page checksums', () => {
 
     // info --set shows the file with the error and the annotations, as pgbackrest shows them
     const text = (await stanza.pgkeep([`--set=${last.label}`, 'info'])).stdout;
-    expect(text).toContain(`            error list: ${relation}\n`);
+    expect(text).toContain(`            error list: ${[relation, small].sort().join(', ')}\n`);
     expect(text).toContain('            annotation(s)\n                source: page test\n                ticket: 42\n');
     for (const output of [[], ['--output=json']]) {
       const args = [...output, `--set=${last.label}`, 'info'];
