@@ -40,12 +40,11 @@ export async function runJob(
   log.info(`${request.kind} of stanza '${request.stanza}' started${args.length === 0 ? '' : ` (${args.join(' ')})`}`);
 
   let outcome: CommandResult | undefined;
-  const output: string[] = [];
   const module = await entry.load();
   const code = await module.run({
     config,
+    // What the command prints (an expire --dry-run's plan) goes to the job's log.
     out: (text) => {
-      output.push(text);
       for (const line of text.split('\n')) if (line.trim() !== '') log.info(line);
     },
     signal: context.signal,

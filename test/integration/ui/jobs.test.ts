@@ -100,11 +100,36 @@ describe('jobs through the UI API', () => {
     expect(checked.log.map((line) => line.message)).toContain("check of stanza 'main' started");
   });
 
+  it('expire jobs: a dry run says what would go and removes nothing, the real one removes it', async () => {
+    await stanza.pgkeep(['--type=full', 'backup']);
+    await stanza.pgkeep(['--type=full', 'backup']);
+    const labels = async () =>
+      (
+        JSON.parse((await stanza.pgbackrest(['--output=json', 'info'])).stdout) as [{ backup: { label: string }[] }]
+      )[0].backup.map((entry) => entry.label);
+    const [older, newer] = await labels();
+    stanza.writeConfig({ 'compress-type': 'lz4', 'repo1-retention-full': 1 });
+
+    const dryRun = (await request<Job>(socket, 'startJob', { kind: 'expire', stanza: 'main', dryRun: true })).result.value!;
+    const dryRunEnded = await ended(dryRun.id);
+    expect(dryRunEnded.state).toBe('succeeded');
+    expect(dryRunEnded.log.map((line) => line.message)).toContain("expire of stanza 'main' started (--dry-run)");
+    expect(dryRunEnded.log.some((line) => line.message.includes('[DRY-RUN]') && line.message.includes(older!))).toBe(true);
+    expect(await labels()).toEqual([older, newer]);
+
+    const real = (await request<Job>(socket, 'startJob', { kind: 'expire', stanza: 'main', dryRun: false })).result.value!;
+    expect((await ended(real.id)).state).toBe('succeeded');
+    expect(await labels()).toEqual([newer]);
+    stanza.writeConfig();
+  });
+
   it('the job history outlives the process', async () => {
     const before = (await request<Job[]>(socket, 'listJobs', {})).result.value!;
     expect(before.map((entry) => [entry.request.kind, entry.state])).toEqual([
       ['backup', 'cancelled'],
       ['check', 'succeeded'],
+      ['expire', 'succeeded'],
+      ['expire', 'succeeded'],
     ]);
     socket.close();
     await ui.stop();
