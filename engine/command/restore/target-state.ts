@@ -113,9 +113,10 @@ export async function inspectTargets(targets: readonly MappedTarget[], options: 
       );
       usable = false;
     } else if (!(await writable(where)) || (!root && placeInfo.uid !== options.uid)) {
+      // PathOpen (053) for both, as pgBackRest
       problems.push(
         problem(
-          'Access',
+          'PathOpen',
           !root && placeInfo.uid !== options.uid
             ? `unable to restore to path '${where}' not owned by current user`
             : `unable to restore to path '${where}' without rwx permissions`,

@@ -163,6 +163,31 @@ describe('restore errors leave the target as it was', () => {
     }
   });
 
+  it('a target the restoring user cannot write, or that another user owns: code 53, as pgbackrest', async () => {
+    const postgres = osUser('postgres');
+    const place = tempDir('no-access');
+    chownSync(place, postgres.uid, postgres.gid);
+    const readOnly = join(place, 'read-only');
+    mkdirSync(readOnly, { mode: 0o500 });
+    chownSync(readOnly, postgres.uid, postgres.gid);
+    const denied = await stanza.pgkeep(['restore', `--pg1-path=${readOnly}`], { check: false });
+    expect(denied.code).toBe(53);
+    expect((await stanza.pgbackrest(['restore', `--pg1-path=${readOnly}`], { check: false })).code).toBe(53);
+    expect(denied.stderr).toContain(`unable to restore to path '${readOnly}' without rwx permissions`);
+    expect(denied.stderr).toContain(
+      `HINT: run the restore as the owner of '${readOnly}' (usually postgres), or fix its permissions`,
+    );
+    expect(readdirSync(readOnly)).toEqual([]);
+
+    const rootOwned = join(place, 'root-owned');
+    mkdirSync(rootOwned, { mode: 0o777 });
+    const foreign = await stanza.pgkeep(['restore', `--pg1-path=${rootOwned}`], { check: false });
+    expect(foreign.code).toBe(53);
+    expect((await stanza.pgbackrest(['restore', `--pg1-path=${rootOwned}`], { check: false })).code).toBe(53);
+    expect(foreign.stderr).toContain(`unable to restore to path '${rootOwned}' not owned by current user`);
+    expect(readdirSync(rootOwned)).toEqual([]);
+  });
+
   it('a target whose parent is missing, and a link mapped into the data directory', async () => {
     const missing = await stanza.pgkeep(['restore', '--pg1-path=/nonexistent/parent/data'], { check: false });
     expect(missing.code).toBe(73);

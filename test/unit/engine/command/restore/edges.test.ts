@@ -198,7 +198,7 @@ describe('plan edge cases', () => {
       ]),
     );
     expect(planned.json.problems).toMatchObject([
-      { error: 'Access', message: expect.stringContaining('not owned by current user') },
+      { error: 'PathOpen', message: expect.stringContaining('not owned by current user') },
     ]);
   });
 
