@@ -111,7 +111,6 @@ export async function verifyRepo(repo: StanzaRepo, options: VerifyOptions): Prom
   for (const backup of backups) checkBackupWal(backup, archives);
 
   for (const warning of warnings) log.warn(warning);
-  for (const problem of problems) log.info(problem);
   const report: VerifyReport = {
     stanza: repo.stanza,
     repo: repo.index,
