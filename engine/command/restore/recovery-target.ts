@@ -64,7 +64,7 @@ export function parseTargetLsn(text: string): bigint {
   try {
     return lsnParse(text.trim());
   } catch (error) {
-    throw new PgkeepError('OptionInvalidValue', `recovery target '${text}' is not a valid LSN`, {
+    throw new PgkeepError('Format', `recovery target '${text}' is not a valid LSN`, {
       hint: 'an LSN target is two hex numbers like 0/3000028 (pg_current_wal_lsn() shows one)',
       cause: error,
     });

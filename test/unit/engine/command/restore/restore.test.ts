@@ -407,7 +407,7 @@ describe('restore plan and execution (offline backups, no WAL)', () => {
     const offlineLsn = await plan(repo.request(target, { type: 'lsn', target: '0/5000000', typeGiven: true }));
     expect(offlineLsn.json.warnings).toEqual([expect.stringContaining('has no stop LSN')]);
     const badLsn = await plan(repo.request(target, { type: 'lsn', target: 'nope', typeGiven: true }));
-    expect(badLsn.json.problems).toMatchObject([{ error: 'OptionInvalidValue' }]);
+    expect(badLsn.json.problems).toMatchObject([{ error: 'Format', code: 29 }]);
   });
 
   it('finds no backup in a repository without any', async () => {
