@@ -38,34 +38,33 @@ describe('check refuses archiving that cannot work, as pgbackrest does', () => {
     await stanza.cluster.stop();
     await stanza.cluster.start();
   };
+  /** Both tools fail with this exit code; pgkeep's output is returned. */
+  const bothFail = async (code: number, args: string[], command = 'check') => {
+    const { ours, theirs } = await both(args, command);
+    expect(ours.code).toBe(code);
+    expect(theirs.code).toBe(code);
+    return ours;
+  };
   const working = () => `${pgkeepBin()} --config=${stanza.configPath} --stanza=main archive-push %p`;
 
   it('an archive_command that runs neither tool', async () => {
     await archiveCommand('/bin/true %p');
-    const { ours, theirs } = await both([]);
-    expect(ours.code).toBe(68);
-    expect(ours.code).toBe(theirs.code);
+    const ours = await bothFail(68, []);
     expect(ours.stderr).toContain("archive_command '/bin/true %p' must contain pgkeep");
     expect(ours.stderr).toContain("HINT: set archive_command = 'pgkeep --stanza=main archive-push %p' and reload PostgreSQL");
 
     // A backup fails the same way, before it copies anything
-    const backup = await both(['--type=full'], 'backup');
-    expect(backup.ours.code).toBe(68);
-    expect(backup.ours.code).toBe(backup.theirs.code);
+    await bothFail(68, ['--type=full'], 'backup');
     expect(existsSync(join(stanza.repoPath, 'backup', 'main', 'latest'))).toBe(false);
 
     // --no-archive-check: the settings are not checked, but the segment still never arrives
-    const unchecked = await both(['--no-archive-check', '--archive-timeout=1']);
-    expect(unchecked.ours.code).toBe(82);
-    expect(unchecked.ours.code).toBe(unchecked.theirs.code);
+    await bothFail(82, ['--no-archive-check', '--archive-timeout=1']);
   });
 
   it('an archive_command that fails: the segment never arrives', async () => {
     // Names both tools (each looks for its own name) and archives nothing.
     await archiveCommand('false pgkeep pgbackrest %p');
-    const { ours, theirs } = await both(['--archive-timeout=1']);
-    expect(ours.code).toBe(82);
-    expect(ours.code).toBe(theirs.code);
+    const ours = await bothFail(82, ['--archive-timeout=1']);
     expect(ours.stderr).toMatch(/WAL segment [0-9A-F]{24} was not archived to repo1 before the 1000ms timeout/);
     expect(ours.stderr).toContain('HINT: check that archive_command names this stanza');
   });
@@ -73,9 +72,7 @@ describe('check refuses archiving that cannot work, as pgbackrest does', () => {
   it('archive_mode always, unless archive-mode-check is off', async () => {
     await archiveCommand(working());
     await restart({ archive_mode: 'always' });
-    const { ours, theirs } = await both([]);
-    expect(ours.code).toBe(67);
-    expect(ours.code).toBe(theirs.code);
+    const ours = await bothFail(67, []);
     expect(ours.stderr).toContain('archive_mode=always not supported');
     expect(ours.stderr).toContain('HINT: set archive_mode = on, or archive-mode-check=n');
     const allowed = await both(['--no-archive-mode-check']);
@@ -85,13 +82,9 @@ describe('check refuses archiving that cannot work, as pgbackrest does', () => {
 
   it('archive_mode off', async () => {
     await restart({ archive_mode: 'off' });
-    const { ours, theirs } = await both([]);
-    expect(ours.code).toBe(87);
-    expect(ours.code).toBe(theirs.code);
+    const ours = await bothFail(87, []);
     expect(ours.stderr).toContain('archive_mode must be enabled');
     expect(ours.stderr).toContain('HINT: set archive_mode = on in postgresql.conf and restart PostgreSQL');
-    const backup = await both(['--type=full'], 'backup');
-    expect(backup.ours.code).toBe(87);
-    expect(backup.ours.code).toBe(backup.theirs.code);
+    await bothFail(87, ['--type=full'], 'backup');
   });
 });

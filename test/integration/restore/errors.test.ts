@@ -36,6 +36,14 @@ describe('restore errors leave the target as it was', () => {
     return files.sort((a, b) => statSync(b).size - statSync(a).size)[0]!;
   };
 
+  /** A directory postgres owns (the restores run as postgres). */
+  const postgresDir = (path: string, mode: number) => {
+    const postgres = osUser('postgres');
+    mkdirSync(path, { mode, recursive: true });
+    chownSync(path, postgres.uid, postgres.gid);
+    return path;
+  };
+
   beforeAll(async () => {
     stanza = await TestStanza.withPgbench(1, { archiver: 'pgbackrest' });
     await stanza.pgbackrest(['backup', '--type=full']);
@@ -147,9 +155,7 @@ describe('restore errors leave the target as it was', () => {
       const postgres = osUser('postgres');
       chownSync(small, postgres.uid, postgres.gid);
       // The data directory itself does not fit on 1 MiB
-      const dataDir = join(small, 'data');
-      mkdirSync(dataDir, { mode: 0o700 });
-      chownSync(dataDir, postgres.uid, postgres.gid);
+      const dataDir = postgresDir(join(small, 'data'), 0o700);
       const result = await stanza.pgkeep(['restore', `--pg1-path=${dataDir}`], { check: false });
       expect(result.code).toBe(138);
       expect(result.stderr).toMatch(/not enough space for the restore on the file system of .*: .* needed, .* free/);
@@ -164,12 +170,8 @@ describe('restore errors leave the target as it was', () => {
   });
 
   it('a target the restoring user cannot write, or that another user owns: code 53, as pgbackrest', async () => {
-    const postgres = osUser('postgres');
     const place = tempDir('no-access');
-    chownSync(place, postgres.uid, postgres.gid);
-    const readOnly = join(place, 'read-only');
-    mkdirSync(readOnly, { mode: 0o500 });
-    chownSync(readOnly, postgres.uid, postgres.gid);
+    const readOnly = postgresDir(join(place, 'read-only'), 0o500);
     const denied = await stanza.pgkeep(['restore', `--pg1-path=${readOnly}`], { check: false });
     expect(denied.code).toBe(53);
     expect((await stanza.pgbackrest(['restore', `--pg1-path=${readOnly}`], { check: false })).code).toBe(53);
