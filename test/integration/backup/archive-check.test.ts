@@ -11,7 +11,8 @@ describe('the archive check at the start of a backup', () => {
   let stanza: TestStanza;
   beforeAll(async () => {
     stanza = await TestStanza.withPgbench(5, { global: { 'process-max': 1 } });
-    await stanza.cluster.query("ALTER SYSTEM SET archive_command = '/bin/false'");
+    // Set up for pgkeep by its settings (the name is there: backup's first check passes), archiving nothing.
+    await stanza.cluster.query("ALTER SYSTEM SET archive_command = '/bin/false pgkeep %p'");
     await stanza.cluster.query('SELECT pg_reload_conf()');
   });
   afterAll(async () => stanza?.destroy());
