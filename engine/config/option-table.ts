@@ -341,7 +341,7 @@ export const optionTable: readonly OptionDef[] = [
   },
   {
     name: 'archive-mode-check', type: 'boolean', section: 'global', default: true, commands: on('archive-push', 'backup', 'check'),
-    summary: 'check that archive_mode is not always on a standby',
+    summary: 'refuse archive_mode=always in check and backup, and warn when archive-push finds a segment already archived (off: a primary and its standbys may both archive)',
   },
   { name: 'backup-standby', type: 'boolean', section: 'global', default: false, commands: on('backup', 'check'), unsupported: 'backup from a standby is not supported by pgkeep yet', summary: 'back up from a standby' },
   { name: 'checksum-page', type: 'boolean', section: 'global', required: false, commands: on('backup'), summary: 'validate page checksums (default: when the cluster has data checksums)' },
