@@ -43,7 +43,7 @@ export async function runJob(
   const module = await entry.load();
   const code = await module.run({
     config,
-    // What the command prints (an expire --dry-run's plan) goes to the job's log.
+    // What the command prints (an expire --dry-run's list of what would go) goes to the job's log.
     out: (text) => {
       for (const line of text.split('\n')) if (line.trim() !== '') log.info(line);
     },

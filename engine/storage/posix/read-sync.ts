@@ -16,11 +16,14 @@ export function readSyncAtMost(path: string, offset: number, limit: number): Buf
   }
   try {
     // Sized from the file, with one byte more so that a file that grew shows: a limit far above the
-    // usual size would otherwise allocate (and keep alive) that much for every small file.
-    const want = Math.min(limit, Math.max(fstatSync(fd).size - offset, 0) + 1);
-    const buffer = Buffer.allocUnsafe(want);
+    // usual size would otherwise allocate (and keep alive) that much for every small file. The size
+    // is only where reading starts: a file that has grown past it since is read on, to the limit.
+    let buffer = Buffer.allocUnsafe(Math.min(limit, Math.max(fstatSync(fd).size - offset, 0) + 1));
     let done = 0;
-    for (let read = -1; read !== 0 && done < want; done += read) read = readSync(fd, buffer, done, want - done, offset + done);
+    for (let read = -1; read !== 0 && done < limit; done += read) {
+      if (done === buffer.length) buffer = Buffer.concat([buffer], limit);
+      read = readSync(fd, buffer, done, buffer.length - done, offset + done);
+    }
     return buffer.subarray(0, done);
   } catch (error) {
     throw storageError(error, 'read', path);

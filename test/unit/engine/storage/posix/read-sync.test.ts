@@ -24,6 +24,13 @@ describe('readSyncAtMost', () => {
     expect(read.buffer.byteLength).toBeLessThan(64 * 1024);
   });
 
+  it('reads on past the size the file had when opened (a file growing while it is read), to the limit', () => {
+    // /proc files say size 0 and hold more: the same as a file that grew between the fstat and the read
+    const status = readSyncAtMost('/proc/self/status', 0, 1024 * 1024);
+    expect(status.toString()).toMatch(/^Name:.*\n[\s\S]*\nPid:\s+\d+\n[\s\S]*\n$/);
+    expect(readSyncAtMost('/proc/self/status', 0, 3).toString()).toBe('Nam');
+  });
+
   it('names the file when it is missing or cannot be read', () => {
     expect(() => readSyncAtMost(join(dir, 'nope'), 0, 10)).toThrow(expect.objectContaining({ errorName: 'FileMissing' }));
     expect(() => readSyncAtMost(dir, 0, 10)).toThrow(
