@@ -368,7 +368,7 @@ export const optionTable: readonly OptionDef[] = [
   // Stanza: the PostgreSQL side (pg1 ... pg256)
   { name: 'pg', type: 'integer', section: 'command-line', required: false, internal: true, range: [1, 256], commands: on('backup', 'manifest', 'remote'), summary: 'which pgN to use' },
   { name: 'pg-database', type: 'string', section: 'stanza', group: 'pg', default: 'postgres', commands: PG_DB_COMMANDS, summary: 'database to connect to' },
-  { name: 'pg-host', type: 'string', section: 'stanza', group: 'pg', required: false, commands: PG_HOST_COMMANDS, deprecatedNames: ['db-host', 'db?-host'], summary: 'host of the cluster, reached over SSH' },
+  { name: 'pg-host', type: 'string', section: 'stanza', group: 'pg', required: false, commands: PG_HOST_COMMANDS, deprecatedNames: ['db-host', 'db?-host'], unsupported: 'a cluster on another host is not supported by pgkeep yet: run pgkeep on the cluster\'s host, with a local pgN-path', summary: 'host of the cluster, reached over SSH' },
   { name: 'pg-host-cmd', type: 'string', section: 'stanza', group: 'pg', required: false, commands: PG_HOST_COMMANDS, depend: { option: 'pg-host' }, deprecatedNames: ['db-cmd', 'db?-cmd'], summary: 'pgkeep command on the cluster host' },
   { name: 'pg-host-config', type: 'string', section: 'stanza', group: 'pg', default: '/etc/pgkeep/pgkeep.conf', commands: PG_HOST_COMMANDS, depend: { option: 'pg-host' }, deprecatedNames: ['db-config', 'db?-config'], summary: 'configuration file on the cluster host' },
   { name: 'pg-host-config-include-path', type: 'path', section: 'stanza', group: 'pg', default: '/etc/pgkeep/conf.d', commands: PG_HOST_COMMANDS, depend: { option: 'pg-host' }, summary: 'conf.d directory on the cluster host' },

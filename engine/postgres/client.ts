@@ -26,6 +26,8 @@ export interface PgConnectOptions {
   readonly timeoutMs: number;
   /** Shown in pg_stat_activity (default 'pgkeep'). */
   readonly applicationName?: string;
+  /** The configuration's name for this cluster, which hints name options by (default 'pg1'). */
+  readonly configName?: string;
 }
 
 export interface PgTablespace {
@@ -109,11 +111,12 @@ export class PgClient {
     } catch (error) {
       await client.end().catch(() => undefined);
       const who = `database '${options.database}'${options.user === undefined ? '' : `, user '${options.user}'`}`;
+      const pgN = options.configName ?? 'pg1';
       throw new PgkeepError('DbConnect', `unable to connect to PostgreSQL on ${target} (${who}): ${pgErrorText(error)}`, {
         hint:
           options.socketPath === undefined && options.host !== undefined
-            ? 'is PostgreSQL running and listening on that host and port? check the host, pg1-port, pg1-user and pg1-database'
-            : 'is PostgreSQL running? check pg1-socket-path (the directory of the socket) and pg1-port, then pg1-user and pg1-database',
+            ? `is PostgreSQL running and listening on that host and port? check the host, ${pgN}-port, ${pgN}-user and ${pgN}-database`
+            : `is PostgreSQL running? check ${pgN}-socket-path (the directory of the socket) and ${pgN}-port, then ${pgN}-user and ${pgN}-database`,
         cause: error,
       });
     }

@@ -9,6 +9,7 @@ import { archiveStanzaPath, stanzaRepo } from '../command/common/stanza-repo.js'
 import { loadRepoState } from '../command/info/info-load.js';
 import { connectPg } from '../command/common/pg-connect.js';
 import type { ArchiverStats, BackupSummary, Problem, StanzaSummary } from './api.js';
+import { defaultPgIndex } from '../command/common/pg-index.js';
 
 export interface SummaryOptions {
   /** A backup older than this is overdue (hours). */
@@ -89,7 +90,7 @@ export async function stanzaSummary(config: Config, options: SummaryOptions): Pr
   return {
     name,
     repoPath: config.string('repo-path', repoIndex),
-    pgPath: config.stringOr('pg-path', 1) ?? null,
+    pgPath: config.stringOr('pg-path', defaultPgIndex(config)) ?? null,
     status: { code: json.status.code, message: json.status.message },
     database,
     backups,
@@ -144,9 +145,9 @@ async function repositorySize(
 
 /** PostgreSQL's view of archiving; null when the database cannot be reached from here. */
 async function archiverStats(config: Config): Promise<ArchiverStats | null> {
-  if (!config.has('pg-path', 1)) return null;
+  if (!config.has('pg-path', defaultPgIndex(config))) return null;
   try {
-    const client = await connectPg(config, 1, 3000);
+    const client = await connectPg(config, defaultPgIndex(config), 3000);
     try {
       return await client.archiverStats();
     } finally {

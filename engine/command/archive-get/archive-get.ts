@@ -8,6 +8,7 @@ import { stanzaRepo } from '../common/stanza-repo.js';
 import { repoIndexes } from '../common/storages.js';
 import { walPathParam } from '../common/wal-path.js';
 import { copyWalFile, findWalFile } from './get-file.js';
+import { defaultPgIndex } from '../common/pg-index.js';
 
 /**
  * `pgkeep archive-get <wal name> <destination>`: PostgreSQL's restore_command. Exit 0 with the
@@ -25,7 +26,7 @@ export async function run({ config }: CommandContext): Promise<number> {
   // Asynchronous get prefetches segments only; history files are always fetched here.
   if (config.boolean('archive-async') && isSegmentName(name))
     return await (await import('./get-async.js')).getAsync(config, name, destination);
-  const control = await readPgControl(config.string('pg-path', 1));
+  const control = await readPgControl(config.string('pg-path', defaultPgIndex(config)));
   const pg = { systemId: control.systemId, version: control.version.version };
 
   let lastError: PgkeepError | undefined;

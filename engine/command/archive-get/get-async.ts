@@ -22,6 +22,7 @@ import { isSegmentName, nextSegmentName } from '../../postgres/wal.js';
 import { acquireLock } from '../../repo/lock/lock.js';
 import { isProcessAlive } from '../../repo/lock/process-alive.js';
 import { storageError } from '../../storage/posix/storage-error.js';
+import { defaultPgIndex } from '../common/pg-index.js';
 
 /**
  * archive-get with archive-async, the foreground (pgBackRest's cmdArchiveGet, async branch), for
@@ -38,7 +39,7 @@ import { storageError } from '../../storage/posix/storage-error.js';
  */
 export async function getAsync(config: Config, name: string, destination: string): Promise<number> {
   const stanza = config.string('stanza');
-  const pgPath = config.string('pg-path', 1);
+  const pgPath = config.string('pg-path', defaultPgIndex(config));
   const inDir = spoolQueuePath(config.string('spool-path'), stanza, 'in');
   const queueMax = config.number('archive-get-queue-max');
   const missingRetryOption = config.boolean('archive-missing-retry');

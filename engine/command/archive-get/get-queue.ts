@@ -9,6 +9,7 @@ import { readPgControl } from '../../postgres/pg-control.js';
 import { stanzaRepo } from '../common/stanza-repo.js';
 import { repoIndexes } from '../common/storages.js';
 import { copyWalFile, findWalFile, type FoundWal } from './get-file.js';
+import { defaultPgIndex } from '../common/pg-index.js';
 
 /** Where a segment was found, or why not. */
 interface Located {
@@ -38,7 +39,7 @@ export async function runGetQueue(context: BackgroundContext): Promise<void> {
   const inDir = spoolQueuePath(config.string('spool-path'), config.string('stanza'), 'in');
   log.info(`get ${files.length} WAL file(s) from archive: ${files[0]}${files.length === 1 ? '' : `...${files.at(-1)}`}`);
   try {
-    const control = await readPgControl(config.string('pg-path', 1));
+    const control = await readPgControl(config.string('pg-path', defaultPgIndex(config)));
     const pg = { systemId: control.systemId, version: control.version.version };
 
     const fetch: { name: string; located: Located }[] = [];

@@ -10,6 +10,7 @@ import { PgkeepError, isPgkeepError } from '../../error/pgkeep-error.js';
 import { log } from '../../log/logger.js';
 import { acquireLock } from '../../repo/lock/lock.js';
 import { isProcessAlive } from '../../repo/lock/process-alive.js';
+import { defaultPgIndex } from '../common/pg-index.js';
 
 /**
  * archive-push with archive-async, the foreground (pgBackRest's cmdArchivePush, async branch):
@@ -29,7 +30,7 @@ import { isProcessAlive } from '../../repo/lock/process-alive.js';
  * the shell entry without Node (fast-path.ts).
  */
 export async function pushAsync(config: Config, walPath: string): Promise<number> {
-  const pgPath = config.stringOr('pg-path', 1);
+  const pgPath = config.stringOr('pg-path', defaultPgIndex(config));
   if (pgPath === undefined) {
     throw new PgkeepError('OptionRequired', "'archive-push' command in async mode requires option 'pg1-path'", {
       hint: 'set pg1-path in the stanza section: the background process reads pg_wal/archive_status to push ahead',
@@ -127,7 +128,10 @@ async function startBackground(
   } finally {
     await lock.release();
   }
-  const pid = spawnBackground(backgroundArgs('archive-push', config, [dirname(walPath)]), config.string('pg-path', 1));
+  const pid = spawnBackground(
+    backgroundArgs('archive-push', config, [dirname(walPath)]),
+    config.string('pg-path', defaultPgIndex(config)),
+  );
   log.detail(`started the asynchronous archive-push process for ${name}`);
   return pid;
 }

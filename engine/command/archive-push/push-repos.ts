@@ -6,6 +6,7 @@ import { readPgControl } from '../../postgres/pg-control.js';
 import { stanzaRepo } from '../common/stanza-repo.js';
 import { repoIndexes } from '../common/storages.js';
 import { existsWarning, pushTarget, pushToTarget, type PushOptions, type PushTarget } from './push-file.js';
+import { defaultPgIndex } from '../common/pg-index.js';
 
 /** Everything a push needs besides the file, resolved once per command (or per batch in the background). */
 export interface PushPlan {
@@ -28,7 +29,7 @@ export interface RepoFailure {
 export async function pushOptions(config: Config): Promise<PushOptions> {
   // The option's supported values are exactly the types pgkeep writes: resolution refused the others.
   const compressType = config.string('compress-type') as WritableCompressType;
-  const pgPath = config.stringOr('pg-path', 1);
+  const pgPath = config.stringOr('pg-path', defaultPgIndex(config));
   const control = pgPath === undefined ? undefined : await readPgControl(pgPath);
   return {
     compressType,

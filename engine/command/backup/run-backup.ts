@@ -24,7 +24,9 @@ import { PGBACKREST_VERSION } from '../../repo/info/info-codec.js';
 import type { StanzaLock } from '../../repo/lock/lock.js';
 import type { Manifest, ManifestFile } from '../../repo/manifest/manifest.js';
 import { checkArchiveConfig } from '../common/archive-config.js';
-import { connectPg } from '../common/pg-connect.js';
+import { findPrimary, type PgSession } from '../common/pg-clusters.js';
+import { defaultPgIndex } from '../common/pg-index.js';
+import { checkDataDirectory } from '../common/pg-identity.js';
 import { withStanzaLock } from '../common/stanza-lock.js';
 import {
   backupStanzaPath,
@@ -88,9 +90,28 @@ async function backupUnderLock(
   options: BackupRunOptions,
 ): Promise<BackupResult> {
   logRetentionWarnings(config);
+  // Online, the backup is of the primary, found among pg1 ... pgN (a standby is never backed up
+  // instead); offline, of the default pgN.
+  const primary = config.boolean('online') ? await findPrimary(config) : undefined;
+  try {
+    return await backupOf(config, repo, lock, options, primary);
+  } finally {
+    await primary?.client.close();
+  }
+}
+
+async function backupOf(
+  config: Config,
+  repo: StanzaRepo,
+  lock: StanzaLock,
+  options: BackupRunOptions,
+  primary: PgSession | undefined,
+): Promise<BackupResult> {
   const backupInfo = await loadStanzaBackupInfo(repo);
   const archiveInfo = await loadStanzaArchiveInfo(repo);
-  const pgPath = config.string('pg-path', 1);
+  // The files copied must be the running cluster's, whose backup start and stop are called.
+  if (primary !== undefined) await checkDataDirectory(config, primary);
+  const pgPath = config.string('pg-path', primary?.index ?? defaultPgIndex(config));
   const control = await readPgControl(pgPath);
   const pg = { systemId: control.systemId, version: control.version.version };
   const what = `PostgreSQL ${describePg(pg.systemId, pg.version)}`;
@@ -144,181 +165,177 @@ async function backupUnderLock(
     config.boolean('resume'),
   );
 
-  const client = online ? await connectPg(config, 1) : undefined;
-  try {
-    // Archiving that cannot work fails the backup now rather than after archive-timeout.
-    if (client !== undefined && config.boolean('archive-check') && !(await client.isInRecovery()))
-      await checkArchiveConfig(client, { stanza: repo.stanza, modeCheck: config.boolean('archive-mode-check') });
-    const startTime = client === undefined ? Date.now() / 1000 : await client.now();
-    const latest = await findLatestBackupLabel(repo.storage, backupStanzaPath(repo.stanza));
-    const label = resumable?.label ?? nextBackupLabel(type, prior?.label, startTime, latest);
-    if (resumable !== undefined)
-      log.warn(`resumable backup ${label} of same type exists -- invalid files will be removed then the backup will resume`);
+  const client = primary?.client;
+  // Archiving that cannot work fails the backup now rather than after archive-timeout.
+  if (client !== undefined && config.boolean('archive-check') && !(await client.isInRecovery()))
+    await checkArchiveConfig(client, { stanza: repo.stanza, modeCheck: config.boolean('archive-mode-check') });
+  const startTime = client === undefined ? Date.now() / 1000 : await client.now();
+  const latest = await findLatestBackupLabel(repo.storage, backupStanzaPath(repo.stanza));
+  const label = resumable?.label ?? nextBackupLabel(type, prior?.label, startTime, latest);
+  if (resumable !== undefined)
+    log.warn(`resumable backup ${label} of same type exists -- invalid files will be removed then the backup will resume`);
 
-    if (client !== undefined)
-      log.info(
-        `execute non-exclusive backup start: backup begins after the ${config.boolean('start-fast') ? 'requested immediate' : 'next regular'} checkpoint completes`,
-      );
-    const start =
-      client === undefined
-        ? undefined
-        : await client.backupStart(`pgkeep backup ${label}`, config.boolean('start-fast'), {
-            archiveCheck: config.boolean('archive-check'),
-          });
-    if (start !== undefined) log.info(`backup start archive = ${start.walSegmentName}, lsn = ${start.lsn}`);
-    // Archiving must work, or the backup fails in the end: pgBackRest waits for the segment written
-    // before the start to be archived before it copies anything. pgkeep copies meanwhile and
-    // fails the backup as soon as the wait times out, so a working archive adds no wait.
-    const archiving =
-      start?.walSegmentCheck === undefined
-        ? undefined
-        : {
-            repo,
-            archiveId: currentArchiveId(archiveInfo),
-            segment: start.walSegmentCheck,
-            prior: start.walSegmentCheck !== start.walSegmentName,
-            timeoutMs: config.number('archive-timeout') * 1000,
-          };
-    const tablespaces =
-      client === undefined ? undefined : (await client.tablespaces()).filter((ts) => ts.location !== null && ts.location !== '');
-    const databases = client === undefined ? [] : await client.databases();
-
-    const built = await buildManifest({
-      pgPath,
-      pgVersion: control.version,
-      catalogVersion: control.catalogVersion,
-      online,
-      tablespaces: tablespaces?.map((ts) => ({ oid: ts.oid, name: ts.name })),
-      exclude: config.list('exclude'),
-    });
-    const { copyStart, readyAt } = await copyStartTime(client);
-
-    const current = currentPgEntry(backupInfo);
-    const manifest: Manifest = {
-      backrestVersion: PGBACKREST_VERSION,
-      backup: {
-        label,
-        type,
-        prior: prior?.label,
-        reference: [...(priorManifest?.backup.reference ?? []), label],
-        archiveStart: start?.walSegmentName,
-        lsnStart: start?.lsn,
-        timestampCopyStart: copyStart,
-        timestampStart: Math.floor(startTime),
-        timestampStop: Math.floor(startTime),
-        blockIncr: false,
-        bundle: false,
-        bundleRaw: false,
-      },
-      db: {
-        id: current.id,
-        systemId: current.systemId,
-        version: current.version,
-        catalogVersion: current.catalogVersion,
-        controlVersion: current.controlVersion,
-      },
-      options: {
-        archiveCheck: online && config.boolean('archive-check'),
-        archiveCopy: online && config.boolean('archive-copy'),
-        backupStandby: false,
-        bufferSize: config.number('buffer-size'),
-        checksumPage,
-        compressType,
-        compressLevel: level,
-        compressLevelNetwork: config.number('compress-level-network'),
-        delta: config.boolean('delta'),
-        hardlink: false,
-        online,
-        processMax: config.number('process-max'),
-      },
-      targets: built.targets,
-      cipherPass: undefined,
-      databases: new Map(databases.map((db) => [db.name, { name: db.name, id: db.oid, lastSystemId: db.lastSystemId }])),
-      annotation: Object.keys(config.hash('annotation')).length === 0 ? undefined : { ...config.hash('annotation') },
-      files: built.files,
-      links: built.links,
-      paths: built.paths,
-      extra: new Map(),
-      blockIncremental: false,
-    };
-
-    const backupPath = repo.storage.resolve(`${backupStanzaPath(repo.stanza)}/${label}`);
-    const plan = planFiles({
-      manifest,
-      prior: priorManifest,
-      resumed: resumable?.manifest,
-      backupPath,
-      compressType,
-      compressLevel: level,
-      delta: config.boolean('delta'),
-      bufferSize: config.number('buffer-size'),
-      pageChecksumSegment: checksumPage ? pageChecksumSegment : () => undefined,
-      copyStartReadyAt: readyAt,
-    });
-    manifest.options.delta = plan.delta;
-    await saveCheckpoint(repo, manifest);
-
-    const copied = await whileArchivingChecked(archiving, options.signal, (signal) =>
-      copyFiles(config, repo, lock, manifest, plan.jobs, priorManifest, { ...options, signal }),
+  if (client !== undefined)
+    log.info(
+      `execute non-exclusive backup start: backup begins after the ${config.boolean('start-fast') ? 'requested immediate' : 'next regular'} checkpoint completes`,
     );
-    await syncDirectories(repo, backupPath);
-    // As pgBackRest: each file not copied names the backup that holds it (in the manifest's order).
-    if (log.enabled('detail'))
-      for (const file of manifest.files.values())
-        if (file.reference !== undefined) log.detail(`reference ${file.name} to ${file.reference}`);
+  const start =
+    client === undefined
+      ? undefined
+      : await client.backupStart(`pgkeep backup ${label}`, config.boolean('start-fast'), {
+          archiveCheck: config.boolean('archive-check'),
+        });
+  if (start !== undefined) log.info(`backup start archive = ${start.walSegmentName}, lsn = ${start.lsn}`);
+  // Archiving must work, or the backup fails in the end: pgBackRest waits for the segment written
+  // before the start to be archived before it copies anything. pgkeep copies meanwhile and
+  // fails the backup as soon as the wait times out, so a working archive adds no wait.
+  const archiving =
+    start?.walSegmentCheck === undefined
+      ? undefined
+      : {
+          repo,
+          archiveId: currentArchiveId(archiveInfo),
+          segment: start.walSegmentCheck,
+          prior: start.walSegmentCheck !== start.walSegmentName,
+          timeoutMs: config.number('archive-timeout') * 1000,
+        };
+  const tablespaces =
+    client === undefined ? undefined : (await client.tablespaces()).filter((ts) => ts.location !== null && ts.location !== '');
+  const databases = client === undefined ? [] : await client.databases();
 
-    if (client !== undefined) {
-      log.info('execute non-exclusive backup stop and wait for all WAL segments to archive');
-      const stop = await client.backupStop();
-      manifest.backup.archiveStop = stop.walSegmentName;
-      manifest.backup.lsnStop = stop.lsn;
-      log.info(`backup stop archive = ${stop.walSegmentName}, lsn = ${stop.lsn}`);
-      manifest.backup.timestampStop = Math.floor(await client.now());
-      await storeFile(repo, manifest, backupPath, 'pg_data/backup_label', stop.backupLabel, compressType, level);
-      if (stop.tablespaceMap !== null)
-        await storeFile(repo, manifest, backupPath, 'pg_data/tablespace_map', stop.tablespaceMap, compressType, level);
-    } else {
-      manifest.backup.timestampStop = Math.floor(Date.now() / 1000);
-    }
+  const built = await buildManifest({
+    pgPath,
+    pgVersion: control.version,
+    catalogVersion: control.catalogVersion,
+    online,
+    tablespaces: tablespaces?.map((ts) => ({ oid: ts.oid, name: ts.name })),
+    exclude: config.list('exclude'),
+  });
+  const { copyStart, readyAt } = await copyStartTime(client);
 
-    if (manifest.options.archiveCheck) {
-      const segments = backupSegments(manifest.backup.archiveStart!, manifest.backup.archiveStop!, control.walSegmentSize);
-      log.info(`check archive for segment(s) ${segments[0]}:${segments.at(-1)}`);
-      const stored = await waitForArchivedSegments(
-        repo,
-        currentArchiveId(archiveInfo),
-        segments,
-        config.number('archive-timeout') * 1000,
-        options.signal,
-      );
-      if (manifest.options.archiveCopy) await copyWal(repo, manifest, backupPath, stored, compressType, level);
-    }
-
-    log.info(`new backup label = ${label}`);
-    await recordBackup(repo, manifest, backupInfo, archiveInfo);
-    let size = 0;
-    let repoSize = 0;
-    let sizeDelta = 0;
-    for (const file of manifest.files.values()) {
-      size += file.size;
-      repoSize += file.sizeRepo;
-      if (file.reference === undefined) sizeDelta += file.size;
-    }
-    log.info(`${type} backup size = ${formatBytes(sizeDelta)}, file total = ${manifest.files.size}`);
-    // Retention runs under the lock this backup holds, as pgBackRest's backup does.
-    if (config.boolean('expire-auto')) await expireStanza(config, { signal: options.signal });
-    return {
+  const current = currentPgEntry(backupInfo);
+  const manifest: Manifest = {
+    backrestVersion: PGBACKREST_VERSION,
+    backup: {
       label,
       type,
-      size,
-      repoSize,
-      ...copied,
-      filesReferenced: plan.referenced + copied.filesMatched,
-      resumed: resumable !== undefined,
-    };
-  } finally {
-    await client?.close();
+      prior: prior?.label,
+      reference: [...(priorManifest?.backup.reference ?? []), label],
+      archiveStart: start?.walSegmentName,
+      lsnStart: start?.lsn,
+      timestampCopyStart: copyStart,
+      timestampStart: Math.floor(startTime),
+      timestampStop: Math.floor(startTime),
+      blockIncr: false,
+      bundle: false,
+      bundleRaw: false,
+    },
+    db: {
+      id: current.id,
+      systemId: current.systemId,
+      version: current.version,
+      catalogVersion: current.catalogVersion,
+      controlVersion: current.controlVersion,
+    },
+    options: {
+      archiveCheck: online && config.boolean('archive-check'),
+      archiveCopy: online && config.boolean('archive-copy'),
+      backupStandby: false,
+      bufferSize: config.number('buffer-size'),
+      checksumPage,
+      compressType,
+      compressLevel: level,
+      compressLevelNetwork: config.number('compress-level-network'),
+      delta: config.boolean('delta'),
+      hardlink: false,
+      online,
+      processMax: config.number('process-max'),
+    },
+    targets: built.targets,
+    cipherPass: undefined,
+    databases: new Map(databases.map((db) => [db.name, { name: db.name, id: db.oid, lastSystemId: db.lastSystemId }])),
+    annotation: Object.keys(config.hash('annotation')).length === 0 ? undefined : { ...config.hash('annotation') },
+    files: built.files,
+    links: built.links,
+    paths: built.paths,
+    extra: new Map(),
+    blockIncremental: false,
+  };
+
+  const backupPath = repo.storage.resolve(`${backupStanzaPath(repo.stanza)}/${label}`);
+  const plan = planFiles({
+    manifest,
+    prior: priorManifest,
+    resumed: resumable?.manifest,
+    backupPath,
+    compressType,
+    compressLevel: level,
+    delta: config.boolean('delta'),
+    bufferSize: config.number('buffer-size'),
+    pageChecksumSegment: checksumPage ? pageChecksumSegment : () => undefined,
+    copyStartReadyAt: readyAt,
+  });
+  manifest.options.delta = plan.delta;
+  await saveCheckpoint(repo, manifest);
+
+  const copied = await whileArchivingChecked(archiving, options.signal, (signal) =>
+    copyFiles(config, repo, lock, manifest, plan.jobs, priorManifest, { ...options, signal }),
+  );
+  await syncDirectories(repo, backupPath);
+  // As pgBackRest: each file not copied names the backup that holds it (in the manifest's order).
+  if (log.enabled('detail'))
+    for (const file of manifest.files.values())
+      if (file.reference !== undefined) log.detail(`reference ${file.name} to ${file.reference}`);
+
+  if (client !== undefined) {
+    log.info('execute non-exclusive backup stop and wait for all WAL segments to archive');
+    const stop = await client.backupStop();
+    manifest.backup.archiveStop = stop.walSegmentName;
+    manifest.backup.lsnStop = stop.lsn;
+    log.info(`backup stop archive = ${stop.walSegmentName}, lsn = ${stop.lsn}`);
+    manifest.backup.timestampStop = Math.floor(await client.now());
+    await storeFile(repo, manifest, backupPath, 'pg_data/backup_label', stop.backupLabel, compressType, level);
+    if (stop.tablespaceMap !== null)
+      await storeFile(repo, manifest, backupPath, 'pg_data/tablespace_map', stop.tablespaceMap, compressType, level);
+  } else {
+    manifest.backup.timestampStop = Math.floor(Date.now() / 1000);
   }
+
+  if (manifest.options.archiveCheck) {
+    const segments = backupSegments(manifest.backup.archiveStart!, manifest.backup.archiveStop!, control.walSegmentSize);
+    log.info(`check archive for segment(s) ${segments[0]}:${segments.at(-1)}`);
+    const stored = await waitForArchivedSegments(
+      repo,
+      currentArchiveId(archiveInfo),
+      segments,
+      config.number('archive-timeout') * 1000,
+      options.signal,
+    );
+    if (manifest.options.archiveCopy) await copyWal(repo, manifest, backupPath, stored, compressType, level);
+  }
+
+  log.info(`new backup label = ${label}`);
+  await recordBackup(repo, manifest, backupInfo, archiveInfo);
+  let size = 0;
+  let repoSize = 0;
+  let sizeDelta = 0;
+  for (const file of manifest.files.values()) {
+    size += file.size;
+    repoSize += file.sizeRepo;
+    if (file.reference === undefined) sizeDelta += file.size;
+  }
+  log.info(`${type} backup size = ${formatBytes(sizeDelta)}, file total = ${manifest.files.size}`);
+  // Retention runs under the lock this backup holds, as pgBackRest's backup does.
+  if (config.boolean('expire-auto')) await expireStanza(config, { signal: options.signal });
+  return {
+    label,
+    type,
+    size,
+    repoSize,
+    ...copied,
+    filesReferenced: plan.referenced + copied.filesMatched,
+    resumed: resumable !== undefined,
+  };
 }
 
 interface ArchivingCheck {

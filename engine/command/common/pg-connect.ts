@@ -12,5 +12,6 @@ export function connectPg(config: Config, index = 1, timeoutMs?: number): Promis
     user: config.stringOr('pg-user', index) ?? userInfo().username,
     database: config.string('pg-database', index),
     timeoutMs: timeoutMs ?? Math.round((config.numberOr('db-timeout') ?? 1800) * 1000),
+    configName: `pg${index}`,
   });
 }

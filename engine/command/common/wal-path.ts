@@ -2,6 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 
 import type { Config } from '../../config/config.js';
 import { PgkeepError } from '../../error/pgkeep-error.js';
+import { defaultPgIndex } from './pg-index.js';
 
 /**
  * The path PostgreSQL passes as %p is relative to its data directory (archive_command and
@@ -19,5 +20,5 @@ export function walPathParam(config: Config, position: number, what: string): st
     });
   }
   if (isAbsolute(value)) return value;
-  return resolve(config.stringOr('pg-path', 1) ?? process.cwd(), value);
+  return resolve(config.stringOr('pg-path', defaultPgIndex(config)) ?? process.cwd(), value);
 }

@@ -4,6 +4,7 @@ import type { Config, ResolvedOption } from '../../config/config.js';
 import { stanzaRepo, type StanzaRepo } from '../common/stanza-repo.js';
 import { repoIndexes } from '../common/storages.js';
 import type { RecoveryType, TargetAction } from './plan-json.js';
+import { defaultPgIndex } from '../common/pg-index.js';
 
 /**
  * What to restore and how: the restore options as plain values. The CLI builds it from the
@@ -105,7 +106,7 @@ export function requestFromConfig(config: Config, cmd = defaultCmd(config)): Res
   return {
     stanza: config.string('stanza'),
     repos: repoIndexes(config).map((index) => stanzaRepo(config, index)),
-    pgPath: config.string('pg-path', 1),
+    pgPath: config.string('pg-path', defaultPgIndex(config)),
     set: set === undefined || set === 'latest' ? undefined : set,
     type: config.string('type') as RecoveryType,
     typeGiven: typeOption !== undefined && typeOption.source !== 'default',

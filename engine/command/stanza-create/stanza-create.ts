@@ -4,7 +4,7 @@ import { newArchiveInfo, saveArchiveInfo } from '../../repo/info/archive-info.js
 import { newBackupInfo, saveBackupInfo } from '../../repo/info/backup-info.js';
 import { currentPgEntry, describePg } from '../../repo/info/info-pg.js';
 import type { CommandContext } from '../command.js';
-import { pgIdentity, type PgIdentity } from '../common/pg-identity.js';
+import { primaryIdentity, type PgIdentity } from '../common/pg-identity.js';
 import { withStanzaLock } from '../common/stanza-lock.js';
 import {
   archiveInfoPath,
@@ -24,7 +24,7 @@ import { repoIndexes } from '../common/storages.js';
  */
 export async function run({ config }: CommandContext): Promise<number> {
   return withStanzaLock(config, 'all', async () => {
-    const pg = await pgIdentity(config, config.boolean('online'));
+    const pg = await primaryIdentity(config, config.boolean('online'));
     for (const index of repoIndexes(config)) await createOn(stanzaRepo(config, index), pg);
     return 0;
   });

@@ -8,6 +8,7 @@ import type { CommandContext } from '../command.js';
 import { ALL_LOCK_WAIT_MS } from '../common/stanza-lock.js';
 import { archiveInfoPath, archiveStanzaPath, backupInfoPath, backupStanzaPath, stanzaRepo } from '../common/stanza-repo.js';
 import { repoIndexes } from '../common/storages.js';
+import { defaultPgIndex } from '../common/pg-index.js';
 
 /**
  * `pgkeep stanza-delete`: removes the stanza with all its backups and WAL. Guarded as in
@@ -22,7 +23,7 @@ export async function run({ config }: CommandContext): Promise<number> {
       hint: `run 'pgkeep stop --stanza=${stanza}' on this host first: deleting a stanza that is in use loses backups being written`,
     });
   }
-  const pgPath = config.stringOr('pg-path', 1);
+  const pgPath = config.stringOr('pg-path', defaultPgIndex(config));
   if (pgPath !== undefined && existsSync(join(pgPath, 'postmaster.pid')) && !config.boolean('force')) {
     throw new PgkeepError('PgRunning', `PostgreSQL is running on '${pgPath}' (postmaster.pid exists)`, {
       hint: 'stop the cluster first, or pass --force if it is no longer archiving to this stanza',

@@ -3,7 +3,7 @@ import { archiveInfoAddHistory, saveArchiveInfo } from '../../repo/info/archive-
 import { backupInfoAddHistory, saveBackupInfo } from '../../repo/info/backup-info.js';
 import { currentPgEntry, describePg } from '../../repo/info/info-pg.js';
 import type { CommandContext } from '../command.js';
-import { pgIdentity } from '../common/pg-identity.js';
+import { primaryIdentity } from '../common/pg-identity.js';
 import { withStanzaLock } from '../common/stanza-lock.js';
 import {
   archiveInfoPath,
@@ -20,7 +20,7 @@ import { repoIndexes } from '../common/storages.js';
  */
 export async function run({ config }: CommandContext): Promise<number> {
   return withStanzaLock(config, 'all', async () => {
-    const pg = await pgIdentity(config, config.boolean('online'));
+    const pg = await primaryIdentity(config, config.boolean('online'));
     for (const index of repoIndexes(config)) {
       const repo = stanzaRepo(config, index);
       log.info(`stanza-upgrade for stanza '${repo.stanza}' on repo${index}`);

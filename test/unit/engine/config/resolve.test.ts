@@ -335,6 +335,20 @@ describe('configuration errors name the file and line, the option, and give a hi
       resolve('archive-get', ['--stanza=demo'], file('[demo]\npg1-path=/d\n[global]\nrepo1-bundle=y\n')).string('pg-path', 1),
     ).toBe('/d');
   });
+
+  it('a cluster on another host is refused, not worked on as if it were local', () => {
+    // pg2-host: the remote cluster may be any pgN, not only the one a command uses by default.
+    const conf = file('[demo]\npg1-path=/d\npg2-path=/s\npg2-host=standby1\n');
+    for (const command of ['backup', 'check', 'restore', 'archive-push'] as const) {
+      expect(failure(() => resolve(command, ['--stanza=demo'], conf))).toMatchObject({
+        code: 67,
+        message:
+          "option 'pg2-host' (/etc/pgkeep/pgkeep.conf:4): a cluster on another host is not supported by pgkeep yet: run pgkeep on the cluster's host, with a local pgN-path",
+      });
+    }
+    // info reads only the repository
+    expect(resolve('info', ['--stanza=demo'], conf).command).toBe('info');
+  });
 });
 
 describe('option names', () => {
