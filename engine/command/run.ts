@@ -35,6 +35,11 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
     const commandLine = parseCommandLine(argv);
     const name = commandLine.command ?? 'help';
     entry = isCommandName(name) ? commandRegistry.get(name) : undefined;
+    if (entry === undefined && isCommandName(name)) {
+      throw new PgkeepError('CommandInvalid', `command '${name}' is a pgBackRest command pgkeep does not implement yet`, {
+        hint: "run it with pgBackRest, which shares pgkeep's repositories and configuration; 'pgkeep help' lists the commands pgkeep runs",
+      });
+    }
     if (entry === undefined) {
       const suggestion = implementedCommands().find((candidate) => candidate.startsWith(name.slice(0, 4)));
       throw new PgkeepError('CommandInvalid', `unknown command '${name}'`, {

@@ -96,7 +96,8 @@ function parseHash(texts: readonly string[], context: ValueContext): Record<stri
   const result: Record<string, string> = {};
   for (const text of texts) {
     const equal = text.indexOf('=');
-    if (equal <= 0) throw invalid(context, text, 'not key=value', `write ${context.name}=key=value`);
+    // OptionInvalid, not ...Value: pgBackRest's code for a malformed key/value pair
+    if (equal <= 0) throw invalid(context, text, 'not key=value', `write ${context.name}=key=value`, 'OptionInvalid');
     result[text.slice(0, equal)] = text.slice(equal + 1);
   }
   return result;
@@ -112,6 +113,12 @@ function checkRange(def: OptionDef, value: number, text: string, context: ValueC
   return value;
 }
 
-function invalid(context: ValueContext, text: string, what: string, hint?: string): PgkeepError {
-  return new PgkeepError('OptionInvalidValue', `${context.place}: '${text}' is ${what} for option '${context.name}'`, { hint });
+function invalid(
+  context: ValueContext,
+  text: string,
+  what: string,
+  hint?: string,
+  errorName: 'OptionInvalidValue' | 'OptionInvalid' = 'OptionInvalidValue',
+): PgkeepError {
+  return new PgkeepError(errorName, `${context.place}: '${text}' is ${what} for option '${context.name}'`, { hint });
 }

@@ -58,6 +58,7 @@ export function resolveConfig(input: ResolveInput): Config {
 
   const resolver = new Resolver(command, chosen);
   const options = resolver.resolveAll();
+  checkChosenRepo(options.get('repo'), resolver.groupIndexes.repo);
   const resets = [...commandLine.settings.values()]
     .filter((setting) => setting.ref.reset)
     .map((setting) => ({
@@ -69,6 +70,18 @@ export function resolveConfig(input: ResolveInput): Config {
       place: setting.place,
     }));
   return new Config(command, commandLine.params, options, resolver.groupIndexes, environment.warnings, loaded.files, resets);
+}
+
+/** `--repo=N` names a configured repository (any repoN option set, or repo1 by default), as in pgBackRest. */
+function checkChosenRepo(repo: ResolvedOption | undefined, configured: readonly number[]): void {
+  if (repo === undefined || configured.includes(repo.value as number)) return;
+  throw new PgkeepError(
+    'OptionInvalidValue',
+    `${repo.place}: repo${String(repo.value)} is not configured: '${String(repo.value)}' is not valid for option 'repo'`,
+    {
+      hint: `configured: ${configured.map((index) => `repo${index}`).join(', ')}; a repository is configured by its repoN-path (or another repoN option)`,
+    },
+  );
 }
 
 /** The settings of the four sections that apply, each section a layer in precedence order. */

@@ -36,6 +36,13 @@ describe('runCommand', () => {
       code: 48,
       stderr: expect.stringContaining("ERROR: [048]: unknown command 'bakup'"),
     });
+    // pgBackRest's own commands are known, and said to be missing as such
+    expect(await pgkeep(['annotate'])).toMatchObject({
+      code: 48,
+      stderr: expect.stringContaining(
+        "ERROR: [048]: command 'annotate' is a pgBackRest command pgkeep does not implement yet\n       HINT: run it with pgBackRest",
+      ),
+    });
     const bad = await pgkeep(['--stanza=main', 'info'], { '/etc/pgkeep/pgkeep.conf': '[global]\nbuffer-size=huge\n' });
     expect(bad.code).toBe(32);
     expect(bad.stderr).toContain("ERROR: [032]: /etc/pgkeep/pgkeep.conf:2: 'huge' is not a size for option 'buffer-size'");

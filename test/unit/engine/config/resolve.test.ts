@@ -182,12 +182,13 @@ describe('configuration errors name the file and line, the option, and give a hi
     });
     const badRestore = (line: string) =>
       failure(() => resolve('restore', ['--stanza=demo'], file(`[demo]\npg1-path=/d\n${line}\n`)));
+    // 31, not 32, as pgbackrest ('key/value ... not valid')
     expect(badRestore('recovery-option=no-equals-sign')).toMatchObject({
-      code: 32,
+      code: 31,
       message: "/etc/pgkeep/pgkeep.conf:3: 'no-equals-sign' is not key=value for option 'recovery-option'",
       hint: 'write recovery-option=key=value',
     });
-    expect(badRestore('recovery-option==value')).toMatchObject({ code: 32, message: expect.stringContaining('not key=value') });
+    expect(badRestore('recovery-option==value')).toMatchObject({ code: 31, message: expect.stringContaining('not key=value') });
     expect(bad('repo1-path=/var//lib')).toMatchObject({
       code: 32,
       message: "/etc/pgkeep/pgkeep.conf:3: '/var//lib' is a path containing // for option 'repo1-path'",
@@ -334,6 +335,17 @@ describe('configuration errors name the file and line, the option, and give a hi
     expect(
       resolve('archive-get', ['--stanza=demo'], file('[demo]\npg1-path=/d\n[global]\nrepo1-bundle=y\n')).string('pg-path', 1),
     ).toBe('/d');
+  });
+
+  it('--repo names a configured repository (pgbackrest: 32 too)', () => {
+    const conf = file('[global]\nrepo1-path=/r1\nrepo3-retention-full=2\n[demo]\npg1-path=/d\n');
+    expect(failure(() => resolve('backup', ['--stanza=demo', '--repo=2'], conf))).toMatchObject({
+      code: 32,
+      message: "command line: repo2 is not configured: '2' is not valid for option 'repo'",
+      hint: 'configured: repo1, repo3; a repository is configured by its repoN-path (or another repoN option)',
+    });
+    // repo3 has only a retention setting: its path is the default
+    expect(resolve('backup', ['--stanza=demo', '--repo=3'], conf).string('repo-path', 3)).toBe('/var/lib/pgbackrest');
   });
 
   it('a cluster on another host is refused, not worked on as if it were local', () => {
