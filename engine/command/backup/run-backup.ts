@@ -166,8 +166,8 @@ async function backupOf(
   );
 
   const client = primary?.client;
-  // Archiving that cannot work fails the backup now rather than after archive-timeout.
-  if (client !== undefined && config.boolean('archive-check') && !(await client.isInRecovery()))
+  // Archiving that cannot work fails the backup now rather than after archive-timeout (the client is the primary's).
+  if (client !== undefined && config.boolean('archive-check'))
     await checkArchiveConfig(client, { stanza: repo.stanza, modeCheck: config.boolean('archive-mode-check') });
   const startTime = client === undefined ? Date.now() / 1000 : await client.now();
   const latest = await findLatestBackupLabel(repo.storage, backupStanzaPath(repo.stanza));
