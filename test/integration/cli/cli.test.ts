@@ -51,7 +51,7 @@ describe('the pgkeep command line', () => {
     expect(result.stderr).toBe("ERROR: [048]: unknown command 'bakup'\n       HINT: 'pgkeep help' lists the commands\n");
   });
 
-  it('archive-push and archive-get without their arguments fail with code 43, as pgbackrest, naming the command PostgreSQL runs', async () => {
+  it('archive-push and archive-get without their arguments fail with code 43, as pgbackrest, naming the command PostgreSQL runs; with too many, 96', async () => {
     const config = join(dir, 'wal-args.conf');
     writeFileSync(config, `[global]\nrepo1-path=${dir}/repo\n[main]\npg1-path=${dir}/data\n`);
     const cases: [string[], string, string][] = [
@@ -65,6 +65,15 @@ describe('the pgkeep command line', () => {
       expect(result.code).toBe(43);
       expect(result.stderr).toContain(`ERROR: [043]: ${message}`);
       expect(result.stderr).toContain(`HINT: use ${hint}`);
+    }
+    // More than they take: 96, as pgbackrest's archive-get (its archive-push says 43), never ignored
+    for (const args of [
+      ['archive-get', '000000010000000000000001', 'pg_wal/RECOVERYXLOG', 'extra'],
+      ['archive-push', 'pg_wal/000000010000000000000001', 'extra'],
+    ]) {
+      const result = await pgkeep([`--config=${config}`, '--stanza=main', ...args], 'postgres');
+      expect(result.code).toBe(96);
+      expect(result.stderr).toContain('ERROR: [096]: extra parameters found: extra');
     }
   });
 
