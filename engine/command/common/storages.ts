@@ -7,11 +7,6 @@ export function repoStorage(config: Config, index: number): Storage {
   return new PosixStorage({ basePath: config.string('repo-path', index) });
 }
 
-/** The data directory of pg<index>. */
-export function pgStorage(config: Config, index = 1): Storage {
-  return new PosixStorage({ basePath: config.string('pg-path', index) });
-}
-
 /** The repositories a command works on: --repo=N alone, or every configured repoN. */
 export function repoIndexes(config: Config): readonly number[] {
   const chosen = config.numberOr('repo');
