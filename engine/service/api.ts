@@ -100,9 +100,6 @@ export const stanzaSummarySchema = z.object({
 });
 export type StanzaSummary = z.infer<typeof stanzaSummarySchema>;
 
-export const jobKindSchema = z.enum(['backup', 'check', 'expire', 'verify']);
-export type JobKind = z.infer<typeof jobKindSchema>;
-
 const stanzaName = z
   .string()
   .min(1)
