@@ -76,17 +76,18 @@ async function checkPrimary(
   signal: AbortSignal,
 ): Promise<void> {
   const pg = await pgIdentity(config, primary);
-  const what = `PostgreSQL ${describePg(pg.systemId, pg.version)}`;
-  for (const repo of repos) {
-    log.info(`check repo${repo.index} configuration (primary)`);
-    await checkStanzaInfos(what, pg, repo);
-  }
+  // The cluster's settings first, then the repositories, as pgBackRest: the same fault gives the same code.
   // archive-check covers the settings only: the switched segment must reach the repository anyway (pgBackRest too).
   if (config.boolean('archive-check'))
     await checkArchiveConfig(primary.client, {
       stanza: config.string('stanza'),
       modeCheck: config.boolean('archive-mode-check'),
     });
+  const what = `PostgreSQL ${describePg(pg.systemId, pg.version)}`;
+  for (const repo of repos) {
+    log.info(`check repo${repo.index} configuration (primary)`);
+    await checkStanzaInfos(what, pg, repo);
+  }
   const segment = await primary.client.switchWal();
 
   const timeoutMs = config.number('archive-timeout') * 1000;
@@ -98,9 +99,25 @@ async function checkPrimary(
 }
 
 /** archive.info and backup.info both name this cluster as the stanza's current one. */
+/**
+ * archive.info and backup.info name the same cluster, and it is this one. Both faults are
+ * FileInvalid (028), as in pgBackRest's check: for check a stanza of another cluster is a bad
+ * repository, not an archive or backup to refuse.
+ */
 async function checkStanzaInfos(what: string, pg: PgIdentity, repo: StanzaRepo): Promise<void> {
-  checkStanzaMatches(what, pg, currentPgEntry(await loadStanzaArchiveInfo(repo)), repo, 'ArchiveMismatch');
-  checkStanzaMatches(what, pg, currentPgEntry(await loadStanzaBackupInfo(repo)), repo, 'BackupMismatch');
+  const archive = currentPgEntry(await loadStanzaArchiveInfo(repo));
+  const backup = currentPgEntry(await loadStanzaBackupInfo(repo));
+  if (archive.id !== backup.id || archive.systemId !== backup.systemId || archive.version !== backup.version) {
+    const describe = (entry: typeof archive) => `history id ${entry.id}, ${describePg(entry.systemId, entry.version)}`;
+    throw new PgkeepError(
+      'FileInvalid',
+      `backup info file and archive info file of stanza '${repo.stanza}' on repo${repo.index} do not match: archive.info has ${describe(archive)}, backup.info has ${describe(backup)}`,
+      {
+        hint: 'this may be a symptom of repository corruption, or of a stanza-upgrade that did not finish: run stanza-upgrade again',
+      },
+    );
+  }
+  checkStanzaMatches(what, pg, archive, repo, 'FileInvalid');
 }
 
 async function waitForSegment(repo: StanzaRepo, segment: string, timeoutMs: number, signal: AbortSignal): Promise<string> {

@@ -50,7 +50,7 @@ export function checkStanzaMatches(
   db: { systemId: bigint; version: string },
   stanzaDb: { systemId: bigint; version: string },
   repo: StanzaRepo,
-  errorName: 'ArchiveMismatch' | 'BackupMismatch' = 'ArchiveMismatch',
+  errorName: 'ArchiveMismatch' | 'BackupMismatch' | 'FileInvalid' = 'ArchiveMismatch',
 ): void {
   if (db.systemId === stanzaDb.systemId && db.version === stanzaDb.version) return;
   throw new PgkeepError(

@@ -1,9 +1,11 @@
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { PgCluster } from '../../harness/pg-cluster.js';
 import { pgkeepBin, TestStanza } from '../../harness/stanza.js';
+import { tempDir } from '../../harness/temp-dir.js';
 
 /**
  * `check` and `backup` when archiving is not set up for the stanza: each way it can be wrong fails
@@ -86,5 +88,67 @@ describe('check refuses archiving that cannot work, as pgbackrest does', () => {
     expect(ours.stderr).toContain('archive_mode must be enabled');
     expect(ours.stderr).toContain('HINT: set archive_mode = on in postgresql.conf and restart PostgreSQL');
     await bothFail(87, ['--type=full'], 'backup');
+  });
+});
+
+/**
+ * `check` of a stanza that is not the cluster's, or whose two info files disagree: 028, as
+ * pgbackrest 2.45 (a bad repository for check, where archive-push and backup refuse with their own
+ * codes); the cluster's own settings are checked before the repository, as pgbackrest does.
+ */
+describe('check of a stanza that does not match', () => {
+  let stanza: TestStanza;
+  let other: PgCluster;
+  beforeAll(async () => {
+    stanza = await TestStanza.create();
+    await stanza.pgkeep(['stanza-create']);
+    // Names both tools, as each one's check wants; never archives (nothing here waits for it).
+    other = await PgCluster.create({ fresh: true, archiveCommand: '/bin/false pgkeep pgbackrest %p' });
+    await other.start();
+  }, 60_000);
+  afterAll(async () => {
+    await other?.destroy();
+    await stanza?.destroy();
+  });
+
+  const bothFail = async (code: number, args: string[] = []) => {
+    const ours = await stanza.pgkeep([...args, 'check'], { check: false });
+    const theirs = await stanza.pgbackrest([...args, 'check'], { check: false });
+    expect({ ours: ours.code, theirs: theirs.code }).toEqual({ ours: code, theirs: code });
+    return ours.stderr;
+  };
+
+  it('another cluster: its archiving settings first, then the stanza', async () => {
+    stanza.writeConfig(undefined, {}, other);
+    await other.query('ALTER SYSTEM SET archive_mode = off');
+    await other.stop();
+    await other.start();
+    await bothFail(87);
+    await other.query('ALTER SYSTEM RESET archive_mode');
+    await other.stop();
+    await other.start();
+    const stderr = await bothFail(28);
+    expect(stderr).toMatch(
+      /ERROR: \[028\]: PostgreSQL version '15' and system-id '\d+' does not match stanza 'main' on repo1, which has/,
+    );
+  });
+
+  it("archive.info of another cluster's stanza beside this stanza's backup.info", async () => {
+    stanza.writeConfig();
+    const otherRepo = tempDir('other-repo');
+    await stanza.pgkeep([
+      'stanza-create',
+      `--repo1-path=${otherRepo}`,
+      `--pg1-path=${other.dataDir}`,
+      `--pg1-socket-path=${other.socketDir}`,
+      `--pg1-port=${other.port}`,
+    ]);
+    for (const name of ['archive.info', 'archive.info.copy'])
+      copyFileSync(`${otherRepo}/archive/main/${name}`, `${stanza.repoPath}/archive/main/${name}`);
+    const stderr = await bothFail(28);
+    expect(stderr).toContain(
+      "backup info file and archive info file of stanza 'main' on repo1 do not match: archive.info has history id 1",
+    );
+    expect(stderr).toContain('HINT: this may be a symptom of repository corruption');
   });
 });
