@@ -12,6 +12,7 @@ import { findPgClusters, type PgSession } from '../common/pg-clusters.js';
 import { pgIdentity, type PgIdentity } from '../common/pg-identity.js';
 import {
   archiveStanzaPath,
+  checkInfoPair,
   checkStanzaMatches,
   loadStanzaArchiveInfo,
   loadStanzaBackupInfo,
@@ -107,16 +108,7 @@ async function checkPrimary(
 async function checkStanzaInfos(what: string, pg: PgIdentity, repo: StanzaRepo): Promise<void> {
   const archive = currentPgEntry(await loadStanzaArchiveInfo(repo));
   const backup = currentPgEntry(await loadStanzaBackupInfo(repo));
-  if (archive.id !== backup.id || archive.systemId !== backup.systemId || archive.version !== backup.version) {
-    const describe = (entry: typeof archive) => `history id ${entry.id}, ${describePg(entry.systemId, entry.version)}`;
-    throw new PgkeepError(
-      'FileInvalid',
-      `backup info file and archive info file of stanza '${repo.stanza}' on repo${repo.index} do not match: archive.info has ${describe(archive)}, backup.info has ${describe(backup)}`,
-      {
-        hint: 'this may be a symptom of repository corruption, or of a stanza-upgrade that did not finish: run stanza-upgrade again',
-      },
-    );
-  }
+  checkInfoPair(repo, archive, backup);
   checkStanzaMatches(what, pg, archive, repo, 'FileInvalid');
 }
 

@@ -3,7 +3,7 @@ import { PgkeepError } from '../../error/pgkeep-error.js';
 import { archiveRange, type ArchiveRange } from '../../repo/archive/archive-path.js';
 import { ARCHIVE_INFO_FILE, loadArchiveInfo, type ArchiveInfo } from '../../repo/info/archive-info.js';
 import { BACKUP_INFO_FILE, loadBackupInfo, type BackupInfo } from '../../repo/info/backup-info.js';
-import { describePg } from '../../repo/info/info-pg.js';
+import { describePg, type PgHistoryEntry } from '../../repo/info/info-pg.js';
 import type { Storage } from '../../storage/storage.js';
 import { repoStorage } from './storages.js';
 
@@ -61,6 +61,19 @@ export function checkStanzaMatches(
         db.version !== stanzaDb.version
           ? `if PostgreSQL was upgraded, run 'pgkeep stanza-upgrade --stanza=${repo.stanza}'`
           : 'each cluster needs a stanza of its own: check --stanza in archive_command and pg1-path in the configuration',
+    },
+  );
+}
+
+/** archive.info and backup.info of a stanza name the same cluster; FileInvalid (028) otherwise, as pgBackRest. */
+export function checkInfoPair(repo: StanzaRepo, archive: PgHistoryEntry, backup: PgHistoryEntry): void {
+  if (archive.id === backup.id && archive.systemId === backup.systemId && archive.version === backup.version) return;
+  const describe = (entry: PgHistoryEntry) => `history id ${entry.id}, ${describePg(entry.systemId, entry.version)}`;
+  throw new PgkeepError(
+    'FileInvalid',
+    `backup info file and archive info file of stanza '${repo.stanza}' on repo${repo.index} do not match: archive.info has ${describe(archive)}, backup.info has ${describe(backup)}`,
+    {
+      hint: 'this may be a symptom of repository corruption, or of a stanza-upgrade that did not finish: run stanza-upgrade again',
     },
   );
 }
