@@ -48,12 +48,12 @@ export interface ExpireResult {
 
 /**
  * pgBackRest's retention warnings for every repository (full retention first, then WAL), which
- * it gives when the backup or expire command starts.
+ * it gives when the backup or expire command starts (an expire dry run's marked as such).
  */
-export function logRetentionWarnings(config: Config): void {
+export function logRetentionWarnings(config: Config, prefix = ''): void {
   const resolved = repoIndexes(config).map((index) => retentionSettings(config, index));
-  for (const warning of resolved.flatMap((item) => item.fullWarnings)) log.warn(warning);
-  for (const warning of resolved.flatMap((item) => item.archiveWarnings)) log.warn(warning);
+  for (const warning of resolved.flatMap((item) => item.fullWarnings)) log.warn(prefix + warning);
+  for (const warning of resolved.flatMap((item) => item.archiveWarnings)) log.warn(prefix + warning);
 }
 
 /**
@@ -146,7 +146,7 @@ export async function run({ config, out, signal }: CommandContext): Promise<numb
     });
   }
   const dryRun = config.booleanOr('dry-run') ?? false;
-  logRetentionWarnings(config);
+  logRetentionWarnings(config, dryRun ? DRY_RUN_PREFIX : '');
   const result = await withStanzaLock(config, 'backup', () => expireRepos(config, { dryRun, set, signal }));
 
   if (config.stringOr('output') === 'json') {

@@ -71,6 +71,19 @@ describe('pgkeep expire', () => {
     expect(result.log).toContain(`P00   INFO: [DRY-RUN] repo1: remove expired backup ${F1}\n`);
   });
 
+  it('--dry-run marks the retention warnings too, as pgbackrest', async () => {
+    const repo = await repoWith();
+    const before = repo.snapshot();
+    const result = await expire(config([repo], { 'repo1-retention-archive-type': 'diff' }), ['--dry-run']);
+    expect(result.errors).toContain(
+      "WARN: [DRY-RUN] option 'repo1-retention-full' is not set for 'repo1-retention-full-type=count', the repository may run out of space",
+    );
+    expect(result.errors).toContain(
+      "WARN: [DRY-RUN] WAL segments will not be expired: option 'repo1-retention-archive-type=diff'",
+    );
+    expect(repo.snapshot()).toEqual(before);
+  });
+
   it('removes expired backups and WAL, saving backup.info first', async () => {
     const repo = await repoWith();
     const result = await expire(config([repo], { 'repo1-retention-full': 1 }), ['--log-level-console=detail']);
