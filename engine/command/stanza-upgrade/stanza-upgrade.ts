@@ -8,6 +8,7 @@ import { withStanzaLock } from '../common/stanza-lock.js';
 import {
   archiveInfoPath,
   backupInfoPath,
+  checkInfoPair,
   loadStanzaArchiveInfo,
   loadStanzaBackupInfo,
   stanzaRepo,
@@ -30,18 +31,17 @@ export async function run({ config }: CommandContext): Promise<number> {
       const backupCurrent = currentPgEntry(backupInfo);
       const archiveUpToDate = archiveCurrent.systemId === pg.systemId && archiveCurrent.version === pg.version;
       const backupUpToDate = backupCurrent.systemId === pg.systemId && backupCurrent.version === pg.version;
+      if (!archiveUpToDate) archiveInfoAddHistory(archiveInfo, pg.systemId, pg.version);
+      if (!backupUpToDate) backupInfoAddHistory(backupInfo, pg);
+      // Both files name the same history entry before either is saved, as pgBackRest: a stanza
+      // whose files disagree (a damaged or mixed-up repository) is reported, never made worse.
+      checkInfoPair(repo, currentPgEntry(archiveInfo), currentPgEntry(backupInfo));
       if (archiveUpToDate && backupUpToDate) {
         log.info(`stanza '${repo.stanza}' on repo${index} is already up to date`);
         continue;
       }
-      if (!archiveUpToDate) {
-        archiveInfoAddHistory(archiveInfo, pg.systemId, pg.version);
-        await saveArchiveInfo(repo.storage, archiveInfoPath(repo.stanza), archiveInfo);
-      }
-      if (!backupUpToDate) {
-        backupInfoAddHistory(backupInfo, pg);
-        await saveBackupInfo(repo.storage, backupInfoPath(repo.stanza), backupInfo);
-      }
+      if (!archiveUpToDate) await saveArchiveInfo(repo.storage, archiveInfoPath(repo.stanza), archiveInfo);
+      if (!backupUpToDate) await saveBackupInfo(repo.storage, backupInfoPath(repo.stanza), backupInfo);
       log.info(`stanza '${repo.stanza}' on repo${index} upgraded to ${describePg(pg.systemId, pg.version)}`);
     }
     return 0;

@@ -69,7 +69,7 @@ describe('stanza-create on an existing stanza', () => {
     expect((await stanza.pgkeep(['info'])).stdout).toContain(label);
   });
 
-  it('a stanza of another cluster, and info files that name two clusters: 028', async () => {
+  it('a stanza of another cluster, and info files that name two clusters: 028 (stanza-upgrade too, saving nothing)', async () => {
     const otherConfig = { 'pg1-path': other.dataDir, 'pg1-socket-path': other.socketDir, 'pg1-port': String(other.port) };
     const overrides = Object.entries(otherConfig).map(([key, value]) => `--${key}=${value}`);
     const mismatch = await bothExit(28, overrides);
@@ -88,6 +88,13 @@ describe('stanza-create on an existing stanza', () => {
     try {
       const pair = await bothExit(28);
       expect(pair).toContain("backup info file and archive info file of stanza 'main' on repo1 do not match");
+      // stanza-upgrade would make archive.info name this cluster as history id 2, beside backup.info's 1: refused, nothing saved
+      const mixed = readFileSync(join(archiveDir(), 'archive.info'));
+      const ours = await stanza.pgkeep(['stanza-upgrade'], { check: false });
+      const theirs = await stanza.pgbackrest(['stanza-upgrade'], { check: false });
+      expect({ ours: ours.code, theirs: theirs.code }).toEqual({ ours: 28, theirs: 28 });
+      expect(ours.stderr).toContain('archive.info has history id 2');
+      expect(readFileSync(join(archiveDir(), 'archive.info'))).toEqual(mixed);
     } finally {
       for (const name of ['archive.info', 'archive.info.copy']) copyFileSync(join(saved, name), join(archiveDir(), name));
     }
