@@ -206,6 +206,7 @@ export function mapTargets(manifest: Manifest, request: RestoreRequest): TargetM
   }
 
   problems.push(...checkLinks(targets, pgPath));
+  problems.push(...checkRepositories(targets, request.repos));
   return { targets, links, problems, warnings };
 }
 
@@ -219,6 +220,40 @@ function tablespaceList(manifest: Manifest): string {
     .filter((target) => target.tablespaceId !== undefined)
     .map((target) => `${target.tablespaceName ?? ''} (oid ${target.tablespaceId})`)
     .join(', ');
+}
+
+/**
+ * No target may hold a repository, nor lie within one's backups or archive: a delta restore
+ * removes from its targets whatever the backup does not have, so the repository would go with
+ * it. (pgBackRest has no such check.) A tablespace is cleaned only in its version directory; a
+ * file link replaces only its file.
+ */
+function checkRepositories(targets: readonly MappedTarget[], repos: RestoreRequest['repos']): Problem[] {
+  const problems: Problem[] = [];
+  const inside = (path: string, parent: string) => `${path}/`.startsWith(`${parent}/`);
+  for (const target of targets) {
+    if (target.file !== null) continue;
+    const cleaned = target.kind === 'tablespace' ? target.restorePath : target.absolutePath;
+    for (const repo of repos) {
+      const repoPath = repo.storage.resolve('.');
+      const within = ['backup', 'archive'].map((dir) => `${repoPath}/${dir}`).find((dir) => inside(cleaned, dir));
+      if (!inside(repoPath, cleaned) && within === undefined) continue;
+      const what =
+        target.kind === 'data'
+          ? `the data directory ${cleaned}`
+          : `${target.kind === 'tablespace' ? 'tablespace' : 'link'} '${target.name.replace(/^pg_data\//, '')}' (${cleaned})`;
+      problems.push(
+        problem(
+          'PathNotEmpty',
+          within === undefined
+            ? `${what} holds repo${repo.index} (${repoPath}): the restore would remove the repository`
+            : `${what} is inside repo${repo.index}'s ${within}`,
+          { hint: 'restore somewhere outside the repository (--pg1-path, --tablespace-map, --link-map)' },
+        ),
+      );
+    }
+  }
+  return problems;
 }
 
 /**

@@ -19,6 +19,7 @@ import { parseCommandLine } from '../../../../../engine/config/command-line.js';
 import { resolveConfig } from '../../../../../engine/config/resolve.js';
 import { PgkeepError } from '../../../../../engine/error/pgkeep-error.js';
 import { parseManifest, type Manifest } from '../../../../../engine/repo/manifest/manifest.js';
+import { PosixStorage } from '../../../../../engine/storage/posix/posix-storage.js';
 import { memoryIo } from '../../config/memory-io.js';
 import { exampleText } from '../../repo/examples.js';
 
@@ -238,6 +239,39 @@ describe('target maps', () => {
     expect(mapTargets(example(), request({ tablespaceMap: { ts1: 'relative' } })).problems[0]!.message).toContain(
       'not an absolute path',
     );
+  });
+
+  it('refuses a target that holds a repository or lies within its backups or archive', () => {
+    const repo = (index: number, path: string) => ({ index, storage: new PosixStorage({ basePath: path }), stanza: 'demo' });
+    const messages = (overrides: Partial<RestoreRequest>, repos = [repo(1, '/var/lib/pgbackrest')]) =>
+      mapTargets(withLinks(), request({ repos, ...overrides })).problems.map((found) => [found.code, found.message]);
+    // The data directory is /var/lib/postgresql/15/main: beside repo1, not around it
+    expect(messages({})).toEqual([]);
+    expect(messages({ pgPath: '/var/lib' })).toEqual([
+      [40, 'the data directory /var/lib holds repo1 (/var/lib/pgbackrest): the restore would remove the repository'],
+    ]);
+    expect(messages({ pgPath: '/var/lib/pgbackrest/backup/demo/restored' })).toEqual([
+      [40, "the data directory /var/lib/pgbackrest/backup/demo/restored is inside repo1's /var/lib/pgbackrest/backup"],
+    ]);
+    // A restore beside the repository's own directories, in its root, is harmless
+    expect(messages({ pgPath: '/var/lib/pgbackrest/restored' })).toEqual([]);
+    // repo2 is in the tablespace's version directory, which the restore cleans; a directory link to the repository
+    expect(
+      messages({ linkMap: { pg_wal: '/var/lib/pgbackrest' } }, [
+        repo(1, '/var/lib/pgbackrest'),
+        repo(2, '/srv/pg/ts1/PG_15_202209061/repo'),
+      ]),
+    ).toEqual([
+      [
+        40,
+        "tablespace 'pg_tblspc/16384' (/srv/pg/ts1/PG_15_202209061) holds repo2 (/srv/pg/ts1/PG_15_202209061/repo): the restore would remove the repository",
+      ],
+      [40, "link 'pg_wal' (/var/lib/pgbackrest) holds repo1 (/var/lib/pgbackrest): the restore would remove the repository"],
+    ]);
+    // A file link replaces its file only
+    expect(
+      messages({ tablespaceMap: { ts1: '/srv/ts1' }, linkMap: { 'postgresql.conf': '/var/lib/pgbackrest/pg.conf' } }),
+    ).toEqual([]);
   });
 
   it('restores links as plain directories and files unless --link-all or --link-map', () => {
