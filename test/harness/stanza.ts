@@ -1,7 +1,7 @@
 import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { inject } from 'vitest';
+import { expect, inject } from 'vitest';
 
 import { osUser } from './os-user.js';
 import { PgCluster, type ClusterOptions } from './pg-cluster.js';
@@ -122,6 +122,17 @@ export class TestStanza {
       check: options.check ?? true,
       env: { PATH: process.env.PATH },
     });
+  }
+
+  /**
+   * Runs pgkeep (info lines on its console), then the real pgbackrest, with the same arguments:
+   * both must exit with `code`. Returns pgkeep's output, standard output then standard error.
+   */
+  async bothExit(code: number, args: readonly string[]): Promise<string> {
+    const ours = await this.pgkeep(['--log-level-console=info', ...args], { check: false });
+    const theirs = await this.pgbackrest(args, { check: false });
+    expect({ ours: ours.code, theirs: theirs.code }).toEqual({ ours: code, theirs: code });
+    return ours.stdout + ours.stderr;
   }
 
   async destroy(): Promise<void> {

@@ -28,16 +28,7 @@ describe('a primary and its standby in one stanza', () => {
   /** The configuration lists these clusters as pg1, pg2 ... */
   const configure = (...clusters: PgCluster[]) =>
     stanza.writeConfig(undefined, Object.assign({}, ...clusters.slice(1).map((cluster, i) => pg(i + 2, cluster))), clusters[0]);
-  const both = async (args: string[]) => ({
-    ours: await stanza.pgkeep(['--log-level-console=info', ...args], { check: false }),
-    theirs: await stanza.pgbackrest(args, { check: false }),
-  });
-  /** Both tools exit with this code; pgkeep's output is returned (stdout then stderr). */
-  const bothExit = async (code: number, args: string[]) => {
-    const { ours, theirs } = await both(args);
-    expect({ ours: ours.code, theirs: theirs.code }).toEqual({ ours: code, theirs: code });
-    return ours.stdout + ours.stderr;
-  };
+  const bothExit = (code: number, args: string[]) => stanza.bothExit(code, args);
   const labels = async () =>
     (JSON.parse((await stanza.pgbackrest(['--output=json', 'info'])).stdout) as { backup: { label: string }[] }[])[0]!.backup.map(
       (backup) => backup.label,
@@ -125,7 +116,8 @@ describe('a primary and its standby in one stanza', () => {
     // pg1-path is the stanza's cluster, so its pg_control matches; the session is on another.
     const mixed = { dataDir: stanza.cluster.dataDir, socketDir: other.socketDir, port: other.port };
     stanza.writeConfig(undefined, {}, mixed as unknown as PgCluster);
-    const { ours, theirs } = await both(['backup', '--type=incr']);
+    const ours = await stanza.pgkeep(['backup', '--type=incr'], { check: false });
+    const theirs = await stanza.pgbackrest(['backup', '--type=incr'], { check: false });
     expect(ours.code).toBe(58);
     expect(ours.stderr).toContain(
       `pg1-path '${stanza.cluster.dataDir}' is not the data directory of the database on port ${other.port}`,

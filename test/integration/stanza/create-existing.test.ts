@@ -34,13 +34,7 @@ describe('stanza-create on an existing stanza', () => {
     await stanza?.destroy();
   });
 
-  /** Both tools exit with this code; pgkeep's output is returned (stdout then stderr). */
-  const bothExit = async (code: number, args: string[] = []) => {
-    const ours = await stanza.pgkeep(['--log-level-console=info', ...args, 'stanza-create'], { check: false });
-    const theirs = await stanza.pgbackrest([...args, 'stanza-create'], { check: false });
-    expect({ ours: ours.code, theirs: theirs.code }).toEqual({ ours: code, theirs: code });
-    return ours.stdout + ours.stderr;
-  };
+  const bothExit = (code: number, args: string[] = []) => stanza.bothExit(code, [...args, 'stanza-create']);
 
   it('backup.info.copy missing: written from backup.info', async () => {
     rmSync(join(backupDir(), 'backup.info.copy'));
