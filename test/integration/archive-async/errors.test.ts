@@ -62,9 +62,12 @@ describe('asynchronous archive-push errors reach PostgreSQL', () => {
     // No stanza yet: archiving fails and WAL piles up in pg_wal, beyond the 32 MiB allowed.
     target = await asyncStanza({ global: { 'archive-push-queue-max': '32MiB', 'archive-timeout': 5 }, copyOriginals: false });
     const { stanza } = target;
+    // Archiving fails first, while the queue is small: WAL that is over the limit before the first
+    // attempt would be dropped at once, with no failure to wait for (the test then raced the archiver).
+    await switchWal(stanza);
+    await waitFor(async () => (await failedCount(stanza)) > 0, 90_000); // archive-timeout, and PostgreSQL's own pace, on a busy machine
     await stanza.cluster.query('CREATE TABLE filler AS SELECT g, md5(g::text) AS v FROM generate_series(1, 800000) g');
     const last = await switchWal(stanza);
-    await waitFor(async () => (await failedCount(stanza)) > 0, 90_000); // archive-timeout, and PostgreSQL's own pace, on a busy machine
     await stanza.pgkeep(['stanza-create']);
     await waitArchived(stanza, last, 120_000);
     const text = postgresLog(stanza);
