@@ -5,11 +5,11 @@ import { archiveIdForHistory } from '../repo/info/archive-info.js';
 import type { BackupInfoEntry } from '../repo/info/backup-info.js';
 import { currentPgEntry } from '../repo/info/info-pg.js';
 import { buildStanzaInfo } from '../repo/info-json.js';
+import { defaultPgIndex } from '../command/common/pg-index.js';
 import { archiveStanzaPath, stanzaRepo } from '../command/common/stanza-repo.js';
 import { loadRepoState } from '../command/info/info-load.js';
 import { connectPg } from '../command/common/pg-connect.js';
 import type { ArchiverStats, BackupSummary, Problem, StanzaSummary } from './api.js';
-import { defaultPgIndex } from '../command/common/pg-index.js';
 
 export interface SummaryOptions {
   /** A backup older than this is overdue (hours). */

@@ -4,11 +4,11 @@ import { log } from '../../log/logger.js';
 import { readPgControl } from '../../postgres/pg-control.js';
 import { isSegmentName } from '../../postgres/wal.js';
 import type { CommandContext } from '../command.js';
+import { defaultPgIndex } from '../common/pg-index.js';
 import { stanzaRepo } from '../common/stanza-repo.js';
 import { repoIndexes } from '../common/storages.js';
 import { walPathParam } from '../common/wal-path.js';
 import { copyWalFile, findWalFile } from './get-file.js';
-import { defaultPgIndex } from '../common/pg-index.js';
 
 /**
  * `pgkeep archive-get <wal name> <destination>`: PostgreSQL's restore_command. Exit 0 with the

@@ -6,10 +6,10 @@ import type { Config } from '../../config/config.js';
 import { PgkeepError, toPgkeepError } from '../../error/pgkeep-error.js';
 import { log } from '../../log/logger.js';
 import { readPgControl } from '../../postgres/pg-control.js';
+import { defaultPgIndex } from '../common/pg-index.js';
 import { stanzaRepo } from '../common/stanza-repo.js';
 import { repoIndexes } from '../common/storages.js';
 import { copyWalFile, findWalFile, type FoundWal } from './get-file.js';
-import { defaultPgIndex } from '../common/pg-index.js';
 
 /** Where a segment was found, or why not. */
 interface Located {

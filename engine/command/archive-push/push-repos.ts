@@ -3,10 +3,10 @@ import { PgkeepError } from '../../error/pgkeep-error.js';
 import type { WritableCompressType } from '../../filter/compress-type.js';
 import { log } from '../../log/logger.js';
 import { readPgControl } from '../../postgres/pg-control.js';
+import { defaultPgIndex } from '../common/pg-index.js';
 import { stanzaRepo } from '../common/stanza-repo.js';
 import { repoIndexes } from '../common/storages.js';
 import { existsWarning, pushTarget, pushToTarget, type PushOptions, type PushTarget } from './push-file.js';
-import { defaultPgIndex } from '../common/pg-index.js';
 
 /** Everything a push needs besides the file, resolved once per command (or per batch in the background). */
 export interface PushPlan {

@@ -25,8 +25,8 @@ import type { StanzaLock } from '../../repo/lock/lock.js';
 import type { Manifest, ManifestFile } from '../../repo/manifest/manifest.js';
 import { checkArchiveConfig } from '../common/archive-config.js';
 import { findPrimary, type PgSession } from '../common/pg-clusters.js';
-import { defaultPgIndex } from '../common/pg-index.js';
 import { checkDataDirectory } from '../common/pg-identity.js';
+import { defaultPgIndex } from '../common/pg-index.js';
 import { withStanzaLock } from '../common/stanza-lock.js';
 import {
   backupStanzaPath,

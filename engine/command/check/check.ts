@@ -99,7 +99,6 @@ async function checkPrimary(
   }
 }
 
-/** archive.info and backup.info both name this cluster as the stanza's current one. */
 /**
  * archive.info and backup.info name the same cluster, and it is this one. Both faults are
  * FileInvalid (028), as in pgBackRest's check: for check a stanza of another cluster is a bad

@@ -1,10 +1,10 @@
 import { resolve } from 'node:path';
 
 import type { Config, ResolvedOption } from '../../config/config.js';
+import { defaultPgIndex } from '../common/pg-index.js';
 import { stanzaRepo, type StanzaRepo } from '../common/stanza-repo.js';
 import { repoIndexes } from '../common/storages.js';
 import type { RecoveryType, TargetAction } from './plan-json.js';
-import { defaultPgIndex } from '../common/pg-index.js';
 
 /**
  * What to restore and how: the restore options as plain values. The CLI builds it from the

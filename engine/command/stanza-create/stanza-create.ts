@@ -11,8 +11,8 @@ import {
   archiveStanzaPath,
   backupInfoPath,
   backupStanzaPath,
-  loadStanzaArchiveInfo,
   checkInfoPair,
+  loadStanzaArchiveInfo,
   loadStanzaBackupInfo,
   stanzaRepo,
   type StanzaRepo,
@@ -101,7 +101,7 @@ async function completePair(repo: StanzaRepo, path: string, present: InfoPresenc
   if (present.main && present.copy) return false;
   const [from, to] = present.main ? [path, `${path}.copy`] : [`${path}.copy`, path];
   const content = await repo.storage.readBuffer(from);
-  /* v8 ignore next -- read() without ignoreMissing throws for a missing file rather than returning undefined */
+  /* v8 ignore next -- readBuffer() without ignoreMissing throws for a missing file rather than returning undefined */
   if (content === undefined)
     throw new PgkeepError('FileMissing', `unable to open missing file '${repo.storage.resolve(from)}' for read`);
   await repo.storage.write(to, content);

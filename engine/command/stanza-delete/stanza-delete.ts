@@ -5,10 +5,10 @@ import { PgkeepError } from '../../error/pgkeep-error.js';
 import { log } from '../../log/logger.js';
 import { acquireLock, removeStopFile, stopFileExists } from '../../repo/lock/lock.js';
 import type { CommandContext } from '../command.js';
+import { defaultPgIndex } from '../common/pg-index.js';
 import { ALL_LOCK_WAIT_MS } from '../common/stanza-lock.js';
 import { archiveInfoPath, archiveStanzaPath, backupInfoPath, backupStanzaPath, stanzaRepo } from '../common/stanza-repo.js';
 import { repoIndexes } from '../common/storages.js';
-import { defaultPgIndex } from '../common/pg-index.js';
 
 /**
  * `pgkeep stanza-delete`: removes the stanza with all its backups and WAL. Guarded as in
