@@ -354,8 +354,8 @@ export const optionTable: readonly OptionDef[] = [
 
   // Restore
   { name: 'archive-mode', type: 'enum', section: 'global', default: 'preserve', allow: ['off', 'preserve'], commands: on('restore'), summary: 'archive_mode of the restored cluster' },
-  { name: 'db-exclude', type: 'list', section: 'global', required: false, commands: on('restore'), unsupported: 'selective restore is not supported by pgkeep yet', summary: 'database to leave out of the restore' },
-  { name: 'db-include', type: 'list', section: 'global', required: false, commands: on('restore'), unsupported: 'selective restore is not supported by pgkeep yet', summary: 'database to restore alone' },
+  { name: 'db-exclude', type: 'list', section: 'global', required: false, commands: on('restore'), summary: 'database to zero in the restore (name or oid)' },
+  { name: 'db-include', type: 'list', section: 'global', required: false, commands: on('restore'), summary: 'database to restore, with the system ones (name or oid)' },
   { name: 'link-all', type: 'boolean', section: 'global', default: false, commands: on('restore'), summary: 'restore every symlink as a symlink' },
   { name: 'link-map', type: 'hash', section: 'global', required: false, commands: on('restore'), summary: 'new destination of a symlink: link=path' },
   { name: 'tablespace-map', type: 'hash', section: 'global', required: false, commands: on('restore'), summary: 'new location of a tablespace: name-or-oid=path' },

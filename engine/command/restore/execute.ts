@@ -52,6 +52,8 @@ export interface RestoreResult {
   readonly bytesFetchedRepo: number;
   readonly filesKept: number;
   readonly filesEmpty: number;
+  /** Files of databases a selective restore excludes, made as sparse files of zeros. */
+  readonly filesZeroed: number;
   readonly removals: number;
   readonly sizeTotal: number;
 }
@@ -228,6 +230,7 @@ export async function executeRestore(plan: RestorePlan, options: ExecuteOptions)
       await run(lchown(link.path, owner.uid ?? -1, owner.gid ?? -1), 'owner', link.path);
   }
   let filesEmpty = 0;
+  let filesZeroed = 0;
   let filesKept = 0;
   const touched: string[] = [];
   for (const [count, entry] of staged.entries()) {
@@ -256,10 +259,14 @@ export async function executeRestore(plan: RestorePlan, options: ExecuteOptions)
         `restore file ${file.path} - exists and ${how} (${formatBytes(file.size)}, ${percent(sizeRestored, total)})${file.size === 0 ? '' : ` checksum ${file.checksum}`}`,
       );
     } else {
-      filesEmpty++;
+      if (file.zeroed) filesZeroed++;
+      else filesEmpty++;
       await writeEmpty(file, ids(file.user, file.group));
       touched.push(file.path);
-      log.detail(`restore file ${file.path} (0B, ${percent(sizeRestored, total)})`);
+      sizeRestored += file.size;
+      log.detail(
+        `restore${file.zeroed ? ' zeroed' : ''} file ${file.path} (${formatBytes(file.size)}, ${percent(sizeRestored, total)})`,
+      );
     }
   }
 
@@ -297,12 +304,13 @@ export async function executeRestore(plan: RestorePlan, options: ExecuteOptions)
     bytesFetchedRepo: json.summary.bytes.fetchRepo,
     filesKept,
     filesEmpty,
+    filesZeroed,
     removals: json.removals.length,
     sizeTotal: json.summary.bytes.total,
   };
   log.info(`restore size = ${formatBytes(result.sizeTotal)}, file total = ${result.filesTotal}`);
   log.info(
-    `fetched ${result.filesFetched} files (${formatBytes(result.bytesFetched)}, ${formatBytes(result.bytesFetchedRepo)} from the repository), kept ${result.filesKept}, created ${result.filesEmpty} empty, removed ${result.removals}`,
+    `fetched ${result.filesFetched} files (${formatBytes(result.bytesFetched)}, ${formatBytes(result.bytesFetchedRepo)} from the repository), kept ${result.filesKept}, created ${result.filesEmpty} empty${result.filesZeroed === 0 ? '' : `, zeroed ${result.filesZeroed}`}, removed ${result.removals}`,
   );
   return result;
 }
@@ -390,6 +398,7 @@ async function turnEvery(count: number): Promise<void> {
   if (count % FILES_PER_TURN === FILES_PER_TURN - 1) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/** An empty file, or the sparse file of zeros of a zeroed one (it grows to its size without a byte written). */
 async function writeEmpty(file: RestorePlanFile, owner: { uid: number | undefined; gid: number | undefined }): Promise<void> {
   const handle = await run(
     open(file.path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, file.mode),
@@ -397,6 +406,7 @@ async function writeEmpty(file: RestorePlanFile, owner: { uid: number | undefine
     file.path,
   );
   try {
+    if (file.zeroed) await handle.truncate(file.size);
     if (owner.uid !== undefined || owner.gid !== undefined) await handle.chown(owner.uid ?? -1, owner.gid ?? -1);
     await handle.chmod(file.mode);
     await handle.utimes(file.timestamp, file.timestamp);

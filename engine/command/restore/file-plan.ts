@@ -36,6 +36,8 @@ export interface FilePlanInput {
   readonly owner: (owner: Owner, kind: 'user' | 'group') => string | null;
   /** Absolute path of the stanza's backup directory in the repository. */
   readonly backupPath: string;
+  /** Files of the databases a selective restore excludes (see selective.ts). */
+  readonly zeroed?: (name: string) => boolean;
 }
 
 export interface FilePlan {
@@ -152,7 +154,10 @@ export async function planFiles(input: FilePlanInput): Promise<FilePlan> {
     let action: RestorePlanFile['action'] = present === undefined ? 'create' : 'replace';
     let reason = present === undefined ? 'missing' : 'force';
     let truncateFrom: number | null = null;
-    if (file.name === PG_CONTROL_NAME) reason = 'written last, so that an interrupted restore cannot be started';
+    // Never compared (pgBackRest's delta skips them too): made anew as zeros, whatever is there.
+    const zeroed = input.zeroed?.(file.name) === true;
+    if (zeroed) reason = 'database excluded from the restore: zeroed';
+    else if (file.name === PG_CONTROL_NAME) reason = 'written last, so that an interrupted restore cannot be started';
     else if (present !== undefined && input.delta && input.force) {
       const same = present.size === file.size && present.mtime === file.timestamp && present.mtime < copyStart;
       action = same ? 'keep' : 'replace';
@@ -180,8 +185,9 @@ export async function planFiles(input: FilePlanInput): Promise<FilePlan> {
       mode: file.mode,
       user: input.owner(file.user, 'user'),
       group: input.owner(file.group, 'group'),
-      repo: action === 'keep' || file.size === 0 ? null : repoFile(manifest, file, input.backupPath),
+      repo: action === 'keep' || file.size === 0 || zeroed ? null : repoFile(manifest, file, input.backupPath),
       truncateFrom,
+      zeroed,
       queue: layout.queueOf(file.name),
       target: target.name,
     });

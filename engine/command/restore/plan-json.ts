@@ -29,6 +29,8 @@ export interface RestorePlanJson {
   readonly request: RestorePlanRequestJson;
   /** The backup set that will be restored; null when none could be chosen (a problem says why). */
   readonly backup: RestorePlanBackup | null;
+  /** The databases of a selective restore (`--db-include`, `--db-exclude`); null without either. */
+  readonly selective: RestorePlanSelective | null;
   /** The data directory, tablespaces and links, with the paths after the maps. */
   readonly targets: readonly RestorePlanTarget[];
   /** Every directory of the backup. */
@@ -79,6 +81,22 @@ export interface RestorePlanRequestJson {
   readonly recoveryOptions: Readonly<Record<string, string>>;
   readonly archiveMode: 'off' | 'preserve';
   readonly processMax: number;
+  /** `--db-include` and `--db-exclude`, as given (names or oids). */
+  readonly dbInclude: readonly string[];
+  readonly dbExclude: readonly string[];
+}
+
+export interface RestorePlanSelective {
+  /** Every database of the backup, by oid. */
+  readonly databases: readonly {
+    readonly id: number;
+    /** From the manifest's [db] section; null for a database only its files show. */
+    readonly name: string | null;
+    /** Made by initdb (oid below 16384, or postgres/template0/template1): restored unless excluded by name. */
+    readonly system: boolean;
+    /** Its files are restored as sparse files of zeros: drop the database once the cluster runs. */
+    readonly zeroed: boolean;
+  }[];
 }
 
 export interface RestorePlanBackup {
@@ -173,10 +191,15 @@ export interface RestorePlanFile {
   readonly mode: number;
   readonly user: string | null;
   readonly group: string | null;
-  /** Where the content comes from; null when nothing is read (keep, empty files). */
+  /** Where the content comes from; null when nothing is read (keep, empty and zeroed files). */
   readonly repo: RestorePlanRepoFile | null;
   /** keep: the existing file is longer than the backup's and is cut to `size`. */
   readonly truncateFrom: number | null;
+  /**
+   * Its database is excluded from a selective restore: created (or replaced) as a sparse file of
+   * `size` zeros, nothing fetched.
+   */
+  readonly zeroed: boolean;
   /** The target queue the file's job runs in (`pg_data` or `pg_tblspc/<oid>`). */
   readonly queue: string;
   /** The target that holds the file (its staging directory and file system). */
@@ -203,7 +226,14 @@ export interface RestorePlanRemoval {
 }
 
 export interface RestorePlanSummary {
-  readonly files: { readonly total: number; readonly create: number; readonly replace: number; readonly keep: number };
+  readonly files: {
+    readonly total: number;
+    readonly create: number;
+    readonly replace: number;
+    readonly keep: number;
+    /** Of those created or replaced, the zeroed files of excluded databases. */
+    readonly zeroed: number;
+  };
   /** Files fetched from the repository (create and replace with content). */
   readonly fetchFiles: number;
   readonly removals: number;

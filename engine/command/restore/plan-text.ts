@@ -40,10 +40,20 @@ export function renderPlanText(plan: RestorePlanJson): string {
     }
   }
 
+  if (plan.selective !== null) {
+    const name = (db: { id: number; name: string | null }) => (db.name === null ? String(db.id) : `${db.name} (${db.id})`);
+    const restored = plan.selective.databases.filter((db) => !db.zeroed);
+    const zeroed = plan.selective.databases.filter((db) => db.zeroed);
+    lines.push('', 'databases (selective restore):');
+    lines.push(`    restored: ${restored.map(name).join(', ') || 'none'}`);
+    lines.push(`    zeroed: ${zeroed.map(name).join(', ') || 'none (all user databases are selected)'}`);
+    if (zeroed.length > 0) lines.push('    drop the zeroed databases once recovery is done: they cannot be used');
+  }
+
   if (plan.files.length > 0) {
     lines.push('', 'files:');
     lines.push(
-      `    ${summary.files.total} files, ${formatBytes(summary.bytes.total)}: create ${summary.files.create}, replace ${summary.files.replace}, keep ${summary.files.keep} (${formatBytes(summary.bytes.keep)})`,
+      `    ${summary.files.total} files, ${formatBytes(summary.bytes.total)}: create ${summary.files.create}, replace ${summary.files.replace}, keep ${summary.files.keep} (${formatBytes(summary.bytes.keep)})${summary.files.zeroed === 0 ? '' : `; zeroed ${summary.files.zeroed} (excluded databases)`}`,
     );
     lines.push(
       `    fetch ${summary.fetchFiles} files: ${formatBytes(summary.bytes.fetch)} (${formatBytes(summary.bytes.fetchRepo)} from the repository)`,

@@ -43,6 +43,7 @@ import type { RestoreRequest } from './request.js';
 import type { RestoreFileJob, RestoreFileResult } from './restore-file.js';
 import { JOBS_SENT_AHEAD, LARGE_FILE_JOB } from '../common/workers.js';
 import { workersFor } from './workers.js';
+import { selectDatabases, type DatabaseSelection } from './selective.js';
 import { mapTargets, type MappedLink, type MappedTarget } from './target-map.js';
 import { inspectTargets } from './target-state.js';
 import { WalArchive } from './wal-archive.js';
@@ -166,11 +167,13 @@ export async function planRestore(request: RestoreRequest, options: PlanOptions)
   let mappedManifest: Manifest | undefined;
   const stagingName = `.pgkeep-restore-${randomBytes(4).toString('hex')}`;
   let mapping: ReturnType<typeof mapTargets> | undefined;
+  let databases: DatabaseSelection | undefined;
   if (manifest !== undefined && loaded!.safe) {
     try {
       mapping = mapTargets(manifest, request);
+      databases = selectDatabases(manifest, request.dbInclude, request.dbExclude);
     } catch (error) {
-      // A PostgreSQL version pgkeep does not know (its tablespace directory name is unknown)
+      // A PostgreSQL version pgkeep does not know (its tablespace directory name is unknown), a database not in the backup
       problems.push(problemOf(toPgkeepError(error)));
     }
   }
@@ -199,6 +202,7 @@ export async function planRestore(request: RestoreRequest, options: PlanOptions)
       preserve: type === 'preserve',
       owner,
       backupPath: selected!.repo.storage.resolve(backupStanzaPath(selected!.repo.stanza)),
+      zeroed: databases?.zeroed,
     });
     files = filePlan.files;
     log.debug(`plan: targets inspected, ${filePlan.hash.length} existing files to compare by checksum`);
@@ -274,8 +278,11 @@ export async function planRestore(request: RestoreRequest, options: PlanOptions)
       recoveryOptions: request.recoveryOptions,
       archiveMode: request.archiveMode,
       processMax: request.processMax,
+      dbInclude: request.dbInclude,
+      dbExclude: request.dbExclude,
     },
     backup: backupJson,
+    selective: databases?.json ?? null,
     targets,
     paths,
     links,
@@ -600,11 +607,12 @@ function summarize(
   paths: RestorePlanJson['paths'],
   links: RestorePlanJson['links'],
 ): RestorePlanSummary {
-  const count = { create: 0, replace: 0, keep: 0 };
+  const count = { create: 0, replace: 0, keep: 0, zeroed: 0 };
   const bytes = { total: 0, fetch: 0, fetchRepo: 0, keep: 0 };
   let fetchFiles = 0;
   for (const file of files) {
     count[file.action]++;
+    if (file.zeroed) count.zeroed++;
     bytes.total += file.size;
     if (file.action === 'keep') bytes.keep += file.size;
     if (file.repo !== null) {

@@ -32,6 +32,9 @@ export interface RestoreRequest {
   /** Link name relative to the data directory -> new destination. */
   readonly linkMap: Readonly<Record<string, string>>;
   readonly linkAll: boolean;
+  /** Databases (names or oids) to restore alone (system databases always come too), or to zero: see selective.ts. */
+  readonly dbInclude: readonly string[];
+  readonly dbExclude: readonly string[];
   readonly delta: boolean;
   readonly force: boolean;
   readonly recoveryOptions: Readonly<Record<string, string>>;
@@ -118,6 +121,8 @@ export function requestFromConfig(config: Config, cmd = defaultCmd(config)): Res
     tablespaceMapAll: config.stringOr('tablespace-map-all'),
     linkMap: hash('link-map'),
     linkAll: config.boolean('link-all'),
+    dbInclude: [...config.list('db-include')],
+    dbExclude: [...config.list('db-exclude')],
     delta: config.boolean('delta'),
     force: config.boolean('force'),
     recoveryOptions: hash('recovery-option'),

@@ -9,9 +9,16 @@ import type { TestStanza } from '../../harness/stanza.js';
 import type { RestorePlanJson } from '../../../engine/command/restore/plan-json.js';
 
 /** Row count and an md5 of a table's rows in key order: equal results mean equal contents. */
-export async function tableDigest(cluster: PgCluster, table: string, key = 'aid'): Promise<{ rows: number; md5: string }> {
+export async function tableDigest(
+  cluster: PgCluster,
+  table: string,
+  key = 'aid',
+  database = 'postgres',
+): Promise<{ rows: number; md5: string }> {
   const rows = await cluster.query<{ rows: string; md5: string | null }>(
     `SELECT count(*) AS rows, md5(string_agg(t::text, ',' ORDER BY ${key})) AS md5 FROM ${table} t`,
+    [],
+    database,
   );
   return { rows: Number(rows[0]!.rows), md5: rows[0]!.md5 ?? '' };
 }
@@ -88,8 +95,14 @@ export function fetchedFiles(output: string): string[] {
   return [...output.matchAll(/restore file (\S+) \((?!0B\))[^)]*\) checksum [0-9a-f]{40}/g)].map((match) => match[1]!);
 }
 
-/** Waits until a WAL segment is in the stanza's archive (pushed by archive_command). */
+/**
+ * Switches to a new WAL segment and waits until the one it ends is in the stanza's archive (pushed
+ * by archive_command). A record is written first: with nothing written since the last switch (a
+ * backup's stop has just made one) pg_switch_wal switches nothing and names the segment still
+ * being written, which is never archived.
+ */
 export async function switchAndArchive(stanza: TestStanza): Promise<string> {
+  await stanza.cluster.query("SELECT pg_logical_emit_message(false, 'pgkeep-test', 'switch')");
   const segment = String(await stanza.cluster.value('SELECT pg_walfile_name(pg_switch_wal())'));
   for (let attempt = 0; attempt < 300; attempt++) {
     const archived = await stanza.cluster.value('SELECT last_archived_wal FROM pg_stat_archiver');

@@ -257,6 +257,8 @@ export class TestRepo {
       tablespaceMap: {},
       linkMap: {},
       linkAll: false,
+      dbInclude: [],
+      dbExclude: [],
       delta: false,
       force: false,
       recoveryOptions: {},

@@ -34,6 +34,8 @@ function request(overrides: Partial<RestoreRequest> = {}): RestoreRequest {
     tablespaceMap: {},
     linkMap: {},
     linkAll: false,
+    dbInclude: [],
+    dbExclude: [],
     delta: false,
     force: false,
     recoveryOptions: {},
@@ -459,6 +461,7 @@ describe('the plan as text', () => {
       compressType: 'lz4',
       path: '/repo/backup/demo/20261121-045159F',
     },
+    selective: null,
     targets: [
       {
         name: 'pg_data',
@@ -521,12 +524,13 @@ describe('the plan as text', () => {
       group: null,
       repo: index === 0 ? null : { path: '/r', offset: null, limit: null, size: 5, compressType: 'lz4', label: 'l' },
       truncateFrom: null,
+      zeroed: false,
       queue: 'pg_data',
       target: 'pg_data',
     })),
     removals: [{ path: '/b/junk', type: 'file', reason: 'not in the backup' }],
     summary: {
-      files: { total: 30, create: 0, replace: 29, keep: 1 },
+      files: { total: 30, create: 0, replace: 29, keep: 1, zeroed: 0 },
       fetchFiles: 29,
       removals: 1,
       pathsCreate: 0,

@@ -17,6 +17,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { executeRestore } from '../../../../../engine/command/restore/execute.js';
 import { planRestore, type RestorePlan } from '../../../../../engine/command/restore/plan.js';
+import { renderPlanText } from '../../../../../engine/command/restore/plan-text.js';
 import type { RestoreRequest } from '../../../../../engine/command/restore/request.js';
 import { isPgkeepError } from '../../../../../engine/error/pgkeep-error.js';
 import { IN_PROCESS, TestRepo, UID, type FileSpec } from './fixture.js';
@@ -408,6 +409,73 @@ describe('restore plan and execution (offline backups, no WAL)', () => {
     expect(offlineLsn.json.warnings).toEqual([expect.stringContaining('has no stop LSN')]);
     const badLsn = await plan(repo.request(target, { type: 'lsn', target: 'nope', typeGiven: true }));
     expect(badLsn.json.problems).toMatchObject([{ error: 'Format', code: 29 }]);
+  });
+
+  it('a selective restore makes the files of excluded databases sparse zeros, never compared, and fetches the rest', async () => {
+    const table = (fill: string) => ({ content: fill.repeat(24576), timestamp: 1_700_000_200 });
+    await repo.backup({
+      label: '20261121-040000F',
+      files: {
+        'pg_data/base/1/PG_VERSION': '15\n',
+        'pg_data/base/1/1259': 'catalog',
+        'pg_data/base/16385/PG_VERSION': '15\n',
+        'pg_data/base/16385/2000': table('a'),
+        'pg_data/base/16386/PG_VERSION': '15\n',
+        'pg_data/base/16386/3000': table('b'),
+      },
+      paths: ['pg_data/base', 'pg_data/base/1', 'pg_data/base/16385', 'pg_data/base/16386'],
+    });
+    const target = repo.dir('data');
+    const planned = await plan(repo.request(target, { dbInclude: ['16385'] }));
+    const byName = new Map(planned.json.files.map((file) => [file.name.slice('pg_data/'.length), file]));
+    expect(byName.get('base/16386/3000')).toMatchObject({ action: 'create', zeroed: true, repo: null });
+    expect(byName.get('base/16386/PG_VERSION')).toMatchObject({ zeroed: false, repo: expect.anything() });
+    expect(byName.get('base/16385/2000')).toMatchObject({ zeroed: false, repo: expect.anything() });
+    expect(planned.json.selective!.databases.map((db) => `${db.id}${db.zeroed ? ' zeroed' : ''}`)).toEqual([
+      '1',
+      '5',
+      '16385',
+      '16386 zeroed',
+    ]);
+    expect(planned.json.summary.files.zeroed).toBe(1);
+    expect(planned.json.summary.bytes.fetch).toBe(planned.json.summary.bytes.total - 24576);
+    expect(planned.json.space[0]!.needed).toBe(planned.json.summary.bytes.fetch);
+    expect(renderPlanText(planned.json)).toContain('    zeroed: 16386\n');
+
+    const result = await execute(planned);
+    expect(result).toMatchObject({ filesZeroed: 1, filesFetched: planned.json.files.length - 1 });
+    const zeroed = statSync(join(target, 'base/16386/3000'));
+    expect({ size: zeroed.size, mtime: zeroed.mtimeMs / 1000, mode: zeroed.mode & 0o777 }).toEqual({
+      size: 24576,
+      mtime: 1_700_000_200,
+      mode: 0o600,
+    });
+    // Sparse: no data block written
+    expect(zeroed.blocks).toBe(0);
+    expect(readFileSync(join(target, 'base/16386/3000')).equals(Buffer.alloc(24576))).toBe(true);
+    expect(readFileSync(join(target, 'base/16385/2000'), 'utf8')).toBe('a'.repeat(24576));
+    expect(readFileSync(join(target, 'base/16386/PG_VERSION'), 'utf8')).toBe('15\n');
+
+    // A delta makes them zeros again without reading them; without the selection it fetches them back
+    writeFileSync(join(target, 'base/16386/3000'), 'c'.repeat(24576));
+    const again = await plan(repo.request(target, { dbInclude: ['16385'], delta: true }));
+    expect(again.json.files.find((file) => file.name === 'pg_data/base/16386/3000')).toMatchObject({
+      action: 'replace',
+      reason: 'database excluded from the restore: zeroed',
+    });
+    await execute(again);
+    expect(readFileSync(join(target, 'base/16386/3000')).equals(Buffer.alloc(24576))).toBe(true);
+    const whole = await plan(repo.request(target, { delta: true }));
+    expect(whole.json.selective).toBeNull();
+    expect(whole.json.files.find((file) => file.name === 'pg_data/base/16386/3000')).toMatchObject({
+      action: 'replace',
+      reason: 'checksum differs',
+    });
+    await execute(whole);
+    expect(readFileSync(join(target, 'base/16386/3000'), 'utf8')).toBe('b'.repeat(24576));
+
+    const missing = await plan(repo.request(target, { dbExclude: ['app'], delta: true }));
+    expect(missing.json.problems).toMatchObject([{ error: 'DbMissing', message: "database to exclude 'app' does not exist" }]);
   });
 
   it('finds no backup in a repository without any', async () => {
