@@ -7,6 +7,7 @@ import type { CommandEntry } from './command.js';
  * mention it).
  */
 const entries: CommandEntry[] = [
+  { name: 'annotate', load: () => import('./annotate/annotate.js'), needsConfig: true, refuseRoot: true },
   { name: 'archive-get', load: () => import('./archive-get/archive-get.js'), needsConfig: true, refuseRoot: true },
   { name: 'archive-push', load: () => import('./archive-push/archive-push.js'), needsConfig: true, refuseRoot: true },
   { name: 'backup', load: () => import('./backup/backup.js'), needsConfig: true, refuseRoot: true },

@@ -56,7 +56,8 @@ export const commandTable: Readonly<Record<CommandName, CommandDef>> = {
   annotate: {
     ...base,
     summary: 'add or change annotations of a backup',
-    description: '',
+    description:
+      'Adds, changes or removes (key with an empty value) the annotations of the backup set --set in backup.info, where info --set shows them.',
     lockType: 'backup',
     modifiesRepo: true,
   },
