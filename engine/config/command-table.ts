@@ -59,6 +59,7 @@ export const commandTable: Readonly<Record<CommandName, CommandDef>> = {
     description:
       'Adds, changes or removes (key with an empty value) the annotations of the backup set --set in backup.info, where info --set shows them.',
     lockType: 'backup',
+    logFile: false,
     modifiesRepo: true,
   },
   'archive-get': {
