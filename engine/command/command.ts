@@ -6,6 +6,8 @@ export interface CommandContext {
   readonly config: Config;
   /** Writes command output (not log lines) to standard output. */
   readonly out: (text: string) => void;
+  /** Writes binary command output (repo-get) to standard output; resolves once it is written. */
+  readonly write?: (data: Uint8Array) => Promise<void>;
   /** Cancels long-running work (the UI's cancel button, SIGTERM). */
   readonly signal: AbortSignal;
   /** Progress of long commands (backup), for a UI; the CLI shows its own bar instead. */

@@ -16,6 +16,8 @@ export interface RunOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly io?: ConfigIo;
   readonly out?: (text: string) => void;
+  /** Binary output (repo-get); resolves once written. */
+  readonly write?: (data: Uint8Array) => Promise<void>;
   readonly sink?: LogSink;
   readonly signal?: AbortSignal;
   /** The effective uid; root runs are refused for commands that write as the database user. */
@@ -28,6 +30,7 @@ export interface RunOptions {
  */
 export async function runCommand(argv: readonly string[], options: RunOptions = {}): Promise<number> {
   const out = options.out ?? ((text: string) => process.stdout.write(text));
+  const write = options.write ?? writeStdout;
   const started = Date.now();
   let entry: CommandEntry | undefined;
   let configured = false;
@@ -72,7 +75,7 @@ export async function runCommand(argv: readonly string[], options: RunOptions = 
         `${entry.name} command begin ${PGKEEP_VERSION}: ${[...config.params.map((p) => `[${p}]`), ...config.describe()].join(' ')}`,
       );
     const module = await entry.load();
-    const code = await module.run({ config, out, signal: options.signal ?? new AbortController().signal });
+    const code = await module.run({ config, out, write, signal: options.signal ?? new AbortController().signal });
     if (entry.needsConfig) log.info(`${entry.name} command end: completed successfully (${Date.now() - started}ms)`);
     return code;
   } catch (caught) {
@@ -110,4 +113,16 @@ function configureLog(config: Config, sink: LogSink | undefined): void {
     sink,
   );
   log.addSecrets(config.secrets());
+}
+
+/**
+ * Writes to standard output, waiting until the data is handed to the system (a large repo-get stays
+ * within a buffer's memory). A write that fails (the reader went away: `repo-get ... | head`)
+ * rejects; the stream's own error event is handled here, or it would end the process.
+ */
+function writeStdout(data: Uint8Array): Promise<void> {
+  if (process.stdout.listenerCount('error') === 0) process.stdout.on('error', () => undefined);
+  return new Promise((resolve, reject) => {
+    process.stdout.write(data, (error) => (error ? reject(error) : resolve()));
+  });
 }

@@ -122,8 +122,20 @@ export const commandTable: Readonly<Record<CommandName, CommandDef>> = {
     logFile: false,
   },
   'repo-create': { ...base, summary: 'create the repository', description: '', logFile: false, modifiesRepo: true },
-  'repo-get': { ...base, summary: 'get a file from the repository', description: '', parameters: true, logFile: false },
-  'repo-ls': { ...base, summary: 'list files in the repository', description: '', parameters: true, logFile: false },
+  'repo-get': {
+    ...base,
+    summary: 'get a file from the repository',
+    description: 'Writes a repository file to standard output as it is stored (compressed files stay compressed).',
+    parameters: true,
+    logFile: false,
+  },
+  'repo-ls': {
+    ...base,
+    summary: 'list files in the repository',
+    description: 'Lists a path of the repository: names, or with --output=json their type, size and time.',
+    parameters: true,
+    logFile: false,
+  },
   'repo-put': {
     ...base,
     summary: 'put a file in the repository',

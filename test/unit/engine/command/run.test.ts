@@ -37,10 +37,10 @@ describe('runCommand', () => {
       stderr: expect.stringContaining("ERROR: [048]: unknown command 'bakup'"),
     });
     // pgBackRest's own commands are known, and said to be missing as such
-    expect(await pgkeep(['repo-ls'])).toMatchObject({
+    expect(await pgkeep(['repo-put'])).toMatchObject({
       code: 48,
       stderr: expect.stringContaining(
-        "ERROR: [048]: command 'repo-ls' is a pgBackRest command pgkeep does not implement yet\n       HINT: run it with pgBackRest",
+        "ERROR: [048]: command 'repo-put' is a pgBackRest command pgkeep does not implement yet\n       HINT: run it with pgBackRest",
       ),
     });
     const bad = await pgkeep(['--stanza=main', 'info'], { '/etc/pgkeep/pgkeep.conf': '[global]\nbuffer-size=huge\n' });

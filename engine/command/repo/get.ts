@@ -1,0 +1,27 @@
+import { PgkeepError } from '../../error/pgkeep-error.js';
+import type { CommandContext } from '../command.js';
+import { chosenRepo, repoRelativePath } from './repo-path.js';
+
+/**
+ * `pgkeep repo-get <file>`: a repository file's bytes on standard output, as stored (pgBackRest's
+ * repo-get on an unencrypted repository: compressed files stay compressed). A missing file fails,
+ * or with --ignore-missing exits 1. A reader that goes away early (`| head`) ends it quietly, as
+ * pgBackRest.
+ */
+export async function run({ config, write }: CommandContext): Promise<number> {
+  if (config.params.length !== 1) throw new PgkeepError('ParamRequired', 'source file required');
+  const repo = chosenRepo(config);
+  const file = repoRelativePath(config.params[0]!, repo.path);
+  const source = await repo.storage.read(file, { ignoreMissing: config.boolean('ignore-missing') });
+  if (source === undefined) return 1;
+  if (write === undefined) throw new PgkeepError('Assert', 'repo-get needs binary output');
+  for await (const chunk of source as AsyncIterable<Uint8Array>) {
+    try {
+      await write(chunk);
+    } catch {
+      source.destroy();
+      break;
+    }
+  }
+  return 0;
+}
