@@ -1,5 +1,5 @@
 import { PgkeepError } from '../error/pgkeep-error.js';
-import type { CommandName } from './command-table.js';
+import { commandTable, type CommandName } from './command-table.js';
 import { parseEnvironment, type CommandLine, type Setting } from './command-line.js';
 import { Config, type OptionSource, type ResolvedOption } from './config.js';
 import { fileConfigIo, loadConfigFiles, type ConfigIo } from './config-files.js';
@@ -27,6 +27,11 @@ export interface ResolveInput {
  */
 export function resolveConfig(input: ResolveInput): Config {
   const { command, commandLine } = input;
+  // As pgBackRest, before any file is read: a word where an option was meant is not ignored
+  if (commandLine.params.length > 0 && !commandTable[command].parameters)
+    throw new PgkeepError('ParamInvalid', 'command does not allow parameters', {
+      hint: `'${commandLine.params[0]!}' is not an option: options start with --`,
+    });
   const environment = parseEnvironment(input.env ?? {});
 
   // Options that choose the config files may come from the command line or the environment.

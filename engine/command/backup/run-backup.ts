@@ -211,6 +211,11 @@ async function backupOf(
     tablespaces: tablespaces?.map((ts) => ({ oid: ts.oid, name: ts.name })),
     exclude: config.list('exclude'),
   });
+  // As pgBackRest: an online backup without pg_control (an --exclude took it) could never be restored
+  if (online && !built.files.has('pg_data/global/pg_control'))
+    throw new PgkeepError('FileMissing', 'global/pg_control must be present in all online backups', {
+      hint: "remove the --exclude that names 'global/pg_control' or a directory holding it",
+    });
   const { copyStart, readyAt } = await copyStartTime(client);
 
   const current = currentPgEntry(backupInfo);

@@ -137,6 +137,25 @@ describe('resolveConfig with a real pgbackrest.conf', () => {
 });
 
 describe('configuration errors name the file and line, the option, and give a hint', () => {
+  it('a parameter given to a command that takes none is refused before any file is read (096, as pgBackRest)', () => {
+    const refused = failure(() =>
+      resolveConfig({ command: 'backup', commandLine: parseCommandLine([...CONF, 'backup', 'full']), io: memoryIo({}) }),
+    );
+    expect(refused).toMatchObject({
+      errorName: 'ParamInvalid',
+      code: 96,
+      message: 'command does not allow parameters',
+      hint: "'full' is not an option: options start with --",
+    });
+    expect(
+      resolveConfig({
+        command: 'archive-get',
+        commandLine: parseCommandLine([...CONF, 'archive-get', 'a', 'b']),
+        io: memoryIo({ '/etc/pgbackrest/pgbackrest.conf': DEMO_CONF }),
+      }).params,
+    ).toEqual(['a', 'b']);
+  });
+
   const file = (text: string) => ({ '/etc/pgkeep/pgkeep.conf': text });
 
   it('unknown option, with "did you mean"', () => {
