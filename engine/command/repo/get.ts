@@ -14,6 +14,7 @@ export async function run({ config, write }: CommandContext): Promise<number> {
   const file = repoRelativePath(config.params[0]!, repo.path);
   const source = await repo.storage.read(file, { ignoreMissing: config.boolean('ignore-missing') });
   if (source === undefined) return 1;
+  /* v8 ignore next -- the CLI always passes write; the app's job runner has no repo-get job */
   if (write === undefined) throw new PgkeepError('Assert', 'repo-get needs binary output');
   for await (const chunk of source as AsyncIterable<Uint8Array>) {
     try {

@@ -104,5 +104,23 @@ describe('annotate', () => {
       removeDir(empty);
     }
     expect(await annotations(ours, 'pgkeep')).toHaveProperty('both', 'yes');
+
+    // A second repository with the stanza but without the set: the set is annotated where it is
+    const repo2 = tempDir('annotate-repo2');
+    try {
+      await stanza.pgkeep([`--repo2-path=${repo2}`, '--repo=2', 'stanza-create']);
+      const output = await stanza.pgkeep([
+        `--repo2-path=${repo2}`,
+        `--set=${ours}`,
+        '--annotation=two=repos',
+        '--log-level-console=info',
+        'annotate',
+      ]);
+      expect(output.stdout).toContain(`backup set '${ours}' to annotate found in repo1`);
+      expect(output.stdout).not.toContain('found in repo2');
+    } finally {
+      removeDir(repo2);
+    }
+    expect(await annotations(ours, 'pgkeep')).toHaveProperty('two', 'repos');
   });
 });

@@ -39,6 +39,10 @@ describe('repo-ls and repo-get, checked against pgbackrest', () => {
     await same(['--recurse', '--output=json', '--filter=^main/[0-9A-F]{24}', 'repo-ls', 'archive']);
     await same(['--output=json', 'repo-ls', `${stanza.repoPath}/backup/main/backup.info`]);
     await same(['repo-ls', 'backup/main/backup.info']);
+    // The latest link, with its destination
+    expect((await same(['--output=json', 'repo-ls', 'backup/main'])).stdout).toContain(
+      `"latest":{"type":"link","destination":"${label}"}`,
+    );
     expect((await same(['--output=json', 'repo-ls', 'nothing/here'])).stdout).toBe('{".":{"type":"path"}}\n');
     expect((await same(['--output=json', 'repo-ls', `${stanza.repoPath}/`])).stdout).toContain('"backup":{"type":"path"}');
   });
