@@ -211,7 +211,7 @@ export const optionTable: readonly OptionDef[] = [
     commands: { backup: { depend: { option: 'online', values: [false] } }, restore: {}, 'stanza-delete': {}, stop: {}, 'stanza-create': {} },
     summary: 'force the command past a safety check',
   },
-  { name: 'online', type: 'boolean', section: 'command-line', default: true, commands: on('backup', 'check', 'stanza-create', 'stanza-upgrade'), summary: 'back up a running cluster (--no-online for a stopped one)' },
+  { name: 'online', type: 'boolean', section: 'command-line', default: true, commands: on('backup', 'stanza-create', 'stanza-upgrade'), summary: 'back up a running cluster (--no-online for a stopped one)' },
   {
     name: 'output', type: 'enum', section: 'command-line', default: 'text', allow: ['text', 'json'],
     commands: { info: {}, 'repo-ls': {}, manifest: {}, restore: {}, backup: {}, expire: {}, verify: { default: 'none', allow: ['none', 'text', 'json'] } },

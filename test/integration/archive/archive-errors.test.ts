@@ -43,6 +43,26 @@ describe('archive errors are clear and leave the repository as it was', () => {
   });
   afterAll(async () => stanza?.destroy());
 
+  it('a relative WAL path given from outside pg1-path is refused, as pgbackrest: pg1-path is not the data directory of the cluster', async () => {
+    // stanza.pgkeep and stanza.pgbackrest run in the stanza's directory, not in the data directory
+    for (const args of [
+      ['archive-get', archived, 'pg_wal/RECOVERYXLOG'],
+      ['archive-push', `pg_wal/${archived}`],
+    ])
+      expect(await stanza.bothExit(32, args)).toContain(
+        `PostgreSQL working directory '${stanza.root}' is not the same as option pg1-path '${stanza.cluster.dataDir}'`,
+      );
+    expect(existsSync(join(stanza.cluster.dataDir, 'pg_wal', 'RECOVERYXLOG'))).toBe(false);
+    await stanza.bothExit(37, ['--reset-pg1-path', 'archive-get', archived, 'pg_wal/RECOVERYXLOG']);
+    const missing = await stanza.pgkeep(
+      [`--pg1-path=${join(stanza.root, 'nowhere')}`, 'archive-get', archived, 'pg_wal/RECOVERYXLOG'],
+      {
+        check: false,
+      },
+    );
+    expect(missing).toMatchObject({ code: 73, stderr: expect.stringContaining("unable to find option 'pg1-path' path") });
+  });
+
   it('an identical segment pushed again succeeds with a warning', async () => {
     const before = snapshot(stanza.repoPath);
     const result = await stanza.pgkeep(['archive-push', walCopy]);
