@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { parseCommandLine } from '../../../../engine/config/command-line.js';
 import type { CommandName } from '../../../../engine/config/command-table.js';
 import { resolveConfig } from '../../../../engine/config/resolve.js';
-import { PgkeepError } from '../../../../engine/error/pgkeep-error.js';
 import { memoryIo } from './memory-io.js';
+import { failure } from '../../failure.js';
 
 /** A pgbackrest.conf as the pgBackRest user guide writes them. */
 const DEMO_CONF = `[demo]
@@ -38,16 +38,6 @@ function resolve(
   env = {},
 ) {
   return resolveConfig({ command, commandLine: parseCommandLine([...args, command]), env, io: memoryIo(files) });
-}
-
-function failure(run: () => unknown): PgkeepError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof PgkeepError) return error;
-    throw error;
-  }
-  throw new Error('expected a PgkeepError');
 }
 
 const CONF = ['--config=/etc/pgbackrest/pgbackrest.conf', '--stanza=demo'];

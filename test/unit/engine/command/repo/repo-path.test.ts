@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { repoRelativePath } from '../../../../../engine/command/repo/repo-path.js';
-import { PgkeepError } from '../../../../../engine/error/pgkeep-error.js';
-
-function failure(run: () => unknown): PgkeepError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof PgkeepError) return error;
-    throw error;
-  }
-  throw new Error('expected a PgkeepError');
-}
+import { failure } from '../../../failure.js';
 
 describe('paths given to repo-ls and repo-get', () => {
   it('are relative to the repository: relative as given, absolute ones within repo-path, without a trailing slash', () => {

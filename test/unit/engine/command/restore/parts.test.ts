@@ -22,6 +22,7 @@ import { parseManifest, type Manifest } from '../../../../../engine/repo/manifes
 import { PosixStorage } from '../../../../../engine/storage/posix/posix-storage.js';
 import { memoryIo } from '../../config/memory-io.js';
 import { exampleText } from '../../repo/examples.js';
+import { failure } from '../../../failure.js';
 
 function request(overrides: Partial<RestoreRequest> = {}): RestoreRequest {
   return {
@@ -47,16 +48,6 @@ function request(overrides: Partial<RestoreRequest> = {}): RestoreRequest {
     bufferSize: 1048576,
     ...overrides,
   };
-}
-
-function failure(run: () => unknown): PgkeepError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof PgkeepError) return error;
-    throw error;
-  }
-  throw new Error('expected a PgkeepError');
 }
 
 describe('recovery targets', () => {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
 import { selectDatabases } from '../../../../../engine/command/restore/selective.js';
-import { PgkeepError } from '../../../../../engine/error/pgkeep-error.js';
 import { parseManifest, type Manifest } from '../../../../../engine/repo/manifest/manifest.js';
 import { exampleText } from '../../repo/examples.js';
+import { failure } from '../../../failure.js';
 
 const TS = 'pg_tblspc/16384/PG_15_202209061';
 
@@ -29,16 +29,6 @@ function manifest(): Manifest {
   result.databases.set('app', { name: 'app', id: 16385, lastSystemId: 16384 });
   result.databases.set('other', { name: 'other', id: 16386, lastSystemId: 16384 });
   return result;
-}
-
-function failure(run: () => unknown): PgkeepError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof PgkeepError) return error;
-    throw error;
-  }
-  throw new Error('expected a PgkeepError');
 }
 
 const zeroedIds = (include: string[], exclude: string[]) =>
