@@ -1,6 +1,6 @@
 import { PgkeepError, toPgkeepError } from '../../error/pgkeep-error.js';
 import { log } from '../../log/logger.js';
-import { isBackupLabel } from '../../repo/backup/label.js';
+import { checkBackupLabelOption } from '../../repo/backup/label.js';
 import { findBackup, saveBackupInfo } from '../../repo/info/backup-info.js';
 import type { JsonObject } from '../../repo/info/json-value.js';
 import type { CommandContext } from '../command.js';
@@ -19,11 +19,7 @@ import { reconstructBackupInfo } from '../expire/reconstruct.js';
  */
 export async function run({ config }: CommandContext): Promise<number> {
   const set = config.string('set');
-  if (!isBackupLabel(set)) {
-    throw new PgkeepError('OptionInvalidValue', `'${set}' is not a valid backup label format`, {
-      hint: 'a backup label looks like 20261121-045159F or 20261121-045159F_20261121-045203D',
-    });
-  }
+  checkBackupLabelOption(set);
   const changes = config.hash('annotation');
   return withStanzaLock(config, 'backup', async () => {
     let found = 0;

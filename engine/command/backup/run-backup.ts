@@ -36,6 +36,7 @@ import {
   stanzaRepo,
   type StanzaRepo,
 } from '../common/stanza-repo.js';
+import { defaultRepoIndex } from '../common/storages.js';
 import { JOBS_SENT_AHEAD, LARGE_FILE_JOB, workerSpawner } from '../common/workers.js';
 import type { BackupFileResult } from './backup-file.js';
 import { planFiles, reference, sourcePath } from './file-plan.js';
@@ -78,8 +79,7 @@ export interface BackupResult {
  * whatever happens; an interrupted backup leaves a checkpoint the next one resumes.
  */
 export async function runBackup(config: Config, options: BackupRunOptions): Promise<BackupResult> {
-  const repoIndex = config.numberOr('repo') ?? config.indexes('repo')[0]!;
-  const repo = stanzaRepo(config, repoIndex);
+  const repo = stanzaRepo(config, defaultRepoIndex(config));
   return withStanzaLock(config, 'backup', (lock) => backupUnderLock(config, repo, lock, options));
 }
 

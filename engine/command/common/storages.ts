@@ -7,6 +7,11 @@ export function repoStorage(config: Config, index: number): Storage {
   return new PosixStorage({ basePath: config.string('repo-path', index) });
 }
 
+/** The repository a command that uses one works on: --repo, else the first configured (pgBackRest's default). */
+export function defaultRepoIndex(config: Config): number {
+  return config.numberOr('repo') ?? config.indexes('repo')[0]!;
+}
+
 /** The repositories a command works on: --repo=N alone, or every configured repoN. */
 export function repoIndexes(config: Config): readonly number[] {
   const chosen = config.numberOr('repo');

@@ -8,8 +8,8 @@ import { defaultPgIndex } from './pg-index.js';
 /**
  * The path PostgreSQL passes as %p is relative to its data directory (archive_command and
  * restore_command run there): it is resolved against the default pgN-path, which must be that
- * directory (see checkWorkingDirectory). It is the command's last parameter: more are an error, not ignored (an
- * archive_command or restore_command written wrong must fail, not do something else).
+ * directory (see checkWorkingDirectory). It is the command's last parameter: more are an error,
+ * not ignored (an archive_command or restore_command written wrong must fail, not do something else).
  */
 export function walPathParam(config: Config, position: number, what: string): string {
   if (config.params.length > position + 1) {

@@ -1,7 +1,7 @@
 import type { Config } from '../../config/config.js';
 import { PgkeepError, toPgkeepError } from '../../error/pgkeep-error.js';
 import { log } from '../../log/logger.js';
-import { isBackupLabel } from '../../repo/backup/label.js';
+import { checkBackupLabelOption } from '../../repo/backup/label.js';
 import type { CommandContext } from '../command.js';
 import { archiveStanzaPath, stanzaRepo } from '../common/stanza-repo.js';
 import { withStanzaLock } from '../common/stanza-lock.js';
@@ -140,11 +140,7 @@ function consoleShowsInfo(config: Config): boolean {
  */
 export async function run({ config, out, signal }: CommandContext): Promise<number> {
   const set = config.stringOr('set');
-  if (set !== undefined && !isBackupLabel(set)) {
-    throw new PgkeepError('OptionInvalidValue', `'${set}' is not a valid backup label format`, {
-      hint: 'a backup label looks like 20261121-045159F or 20261121-045159F_20261121-045203D',
-    });
-  }
+  if (set !== undefined) checkBackupLabelOption(set);
   const dryRun = config.booleanOr('dry-run') ?? false;
   logRetentionWarnings(config, dryRun ? DRY_RUN_PREFIX : '');
   const result = await withStanzaLock(config, 'backup', () => expireRepos(config, { dryRun, set, signal }));

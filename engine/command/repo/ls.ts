@@ -71,8 +71,9 @@ function regExp(expression: string): RegExp {
   try {
     return new RegExp(expression);
   } catch (error) {
+    // FormatError (029), as pgBackRest for an expression its regex library refuses
     throw new PgkeepError(
-      'OptionInvalidValue',
+      'Format',
       `'${expression}' is not a valid regular expression for option 'filter': ${(error as Error).message}`,
     );
   }

@@ -1,12 +1,12 @@
 import type { Config } from '../../config/config.js';
 import { PgkeepError } from '../../error/pgkeep-error.js';
 import type { Storage } from '../../storage/storage.js';
-import { repoStorage } from '../common/storages.js';
+import { defaultRepoIndex, repoStorage } from '../common/storages.js';
 
-/** The repository repo-ls and repo-get read: --repo, else the first configured (pgBackRest's default repository). */
-export function chosenRepo(config: Config): { readonly index: number; readonly storage: Storage; readonly path: string } {
-  const index = config.numberOr('repo') ?? config.indexes('repo')[0]!;
-  return { index, storage: repoStorage(config, index), path: config.string('repo-path', index) };
+/** The repository repo-ls and repo-get read (pgBackRest's default repository). */
+export function chosenRepo(config: Config): { readonly storage: Storage; readonly path: string } {
+  const index = defaultRepoIndex(config);
+  return { storage: repoStorage(config, index), path: config.string('repo-path', index) };
 }
 
 /**

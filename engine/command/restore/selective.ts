@@ -36,10 +36,10 @@ export function selectDatabases(
   const tablespaceDir = tablespaceDirectoryName(pgVersionByString(manifest.db.version), manifest.db.catalogVersion);
 
   const names = new Map<number, string>();
-  for (const db of manifest.databases.values()) names.set(db.id, db.name);
   const system = new Set<number>();
   const found = new Set<number>();
   for (const db of manifest.databases.values()) {
+    names.set(db.id, db.name);
     if (SYSTEM_NAMES.has(db.name) || db.id < FIRST_NORMAL_OID) {
       system.add(db.id);
       found.add(db.id);

@@ -44,6 +44,14 @@ export function backupLabelRegex(filter: BackupLabelFilter = {}): RegExp {
   return new RegExp(filter.noAnchorEnd === true ? pattern : `${pattern}$`);
 }
 
+/** A --set that must name a backup (annotate, expire): OptionInvalidValue (032) for anything else, as pgBackRest. */
+export function checkBackupLabelOption(set: string): void {
+  if (isBackupLabel(set)) return;
+  throw new PgkeepError('OptionInvalidValue', `'${set}' is not a valid backup label format`, {
+    hint: 'a backup label looks like 20261121-045159F or 20261121-045159F_20261121-045203D',
+  });
+}
+
 export function isBackupLabel(text: string): boolean {
   return BACKUP_LABEL_REGEX.test(text);
 }

@@ -77,13 +77,16 @@ describe('repo-ls and repo-get, checked against pgbackrest', () => {
     expect(await bash(`${pgkeep} | head -c 10 | wc -c`)).toMatchObject({ code: 0, stdout: '10\n', stderr: '' });
   });
 
-  it('refuses as pgbackrest: two paths, a path with //, an absolute path outside the repository, no file to get', async () => {
+  it('refuses as pgbackrest: two paths, a path with //, an absolute path outside the repository, no file to get, a filter that is not a regular expression', async () => {
     await stanza.bothExit(96, ['repo-ls', 'a', 'b']);
     await stanza.bothExit(96, ['repo-ls', 'backup//main']);
     expect(await stanza.bothExit(96, ['repo-ls', '/etc'])).toContain(
       `absolute path '/etc' is not in base path '${stanza.repoPath}'`,
     );
     await stanza.bothExit(43, ['repo-get']);
+    expect(await stanza.bothExit(29, ['--filter=(', 'repo-ls'])).toContain(
+      "'(' is not a valid regular expression for option 'filter'",
+    );
     // pgbackrest passes '..' to its storage, which reads the file outside the repository; pgkeep refuses it
     expect((await stanza.pgbackrest(['repo-get', '../pgbackrest.conf'])).stdout).toContain('[global]');
     expect(await stanza.pgkeep(['repo-get', '../pgbackrest.conf'], { check: false })).toMatchObject({
