@@ -410,7 +410,7 @@ export const optionTable: readonly OptionDef[] = [
   { name: 'repo-host-key-file', type: 'string', section: 'global', group: 'repo', required: false, commands: REPO_HOST_COMMANDS, unsupported: TLS, summary: 'TLS client key' },
   { name: 'repo-host-ca-file', type: 'string', section: 'global', group: 'repo', required: false, commands: REPO_HOST_COMMANDS, unsupported: TLS, summary: 'TLS CA file' },
   { name: 'repo-host-ca-path', type: 'string', section: 'global', group: 'repo', required: false, commands: REPO_HOST_COMMANDS, unsupported: TLS, summary: 'TLS CA directory' },
-  { name: 'repo-cipher-type', type: 'enum', section: 'global', group: 'repo', default: 'none', allow: ['none', 'aes-256-cbc'], supportedValues: ['none'], deprecatedNames: ['repo-cipher-type'], commands: REPO_COMMANDS, summary: 'encryption of the repository' },
+  { name: 'repo-cipher-type', type: 'enum', section: 'global', group: 'repo', default: 'none', allow: ['none', 'aes-256-cbc'], deprecatedNames: ['repo-cipher-type'], commands: REPO_COMMANDS, summary: 'encryption of the repository' },
   {
     name: 'repo-cipher-pass', type: 'string', section: 'global', group: 'repo', required: true, secure: true, commands: REPO_COMMANDS,
     depend: { option: 'repo-cipher-type', values: ['aes-256-cbc'] }, deprecatedNames: ['repo-cipher-pass'], summary: 'passphrase of the encrypted repository',

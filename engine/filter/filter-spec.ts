@@ -1,3 +1,4 @@
+import { DecryptFilter, EncryptFilter } from './cipher.js';
 import type { CompressType } from './compress-type.js';
 import { compressFilter, decompressFilter } from './compress.js';
 import type { Filter } from './filter.js';
@@ -12,7 +13,10 @@ export type FilterSpec =
   | { readonly type: 'size'; readonly resultName: string }
   | { readonly type: 'sha1'; readonly resultName: string }
   | { readonly type: 'compress'; readonly compressType: CompressType; readonly level?: number }
-  | { readonly type: 'decompress'; readonly compressType: CompressType; readonly file?: string };
+  | { readonly type: 'decompress'; readonly compressType: CompressType; readonly file?: string }
+  /** `pass` is a passphrase: job messages carry it to workers, nothing logs it. */
+  | { readonly type: 'encrypt'; readonly pass: string }
+  | { readonly type: 'decrypt'; readonly pass: string; readonly file?: string };
 
 export function createFilter(spec: FilterSpec): Filter {
   switch (spec.type) {
@@ -24,5 +28,9 @@ export function createFilter(spec: FilterSpec): Filter {
       return compressFilter(spec.compressType, spec.level);
     case 'decompress':
       return decompressFilter(spec.compressType, spec.file);
+    case 'encrypt':
+      return new EncryptFilter(spec.pass);
+    case 'decrypt':
+      return new DecryptFilter(spec.pass, spec.file);
   }
 }

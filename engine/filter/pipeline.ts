@@ -84,39 +84,50 @@ export interface RepoReadResult {
 export interface RepoWriteOptions {
   readonly compressType: CompressType;
   readonly compressLevel?: number;
+  /** The backup's passphrase in an encrypted repository: compressed, then encrypted. */
+  readonly cipherPass?: string | undefined;
 }
 
 /**
- * The filters of a backup copy: size and SHA-1 of the plain bytes, compression, size and SHA-1 of
- * the stored bytes. Without compression the stored bytes are the plain bytes, so they are measured
- * once. As specs, so a worker process can run them.
+ * The filters of a backup copy: size and SHA-1 of the plain bytes, compression, encryption, size
+ * and SHA-1 of the stored bytes. Without either the stored bytes are the plain bytes, so they are
+ * measured once. As specs, so a worker process can run them.
  */
 export function repoWriteFilters(options: RepoWriteOptions): FilterSpec[] {
   const plain: FilterSpec[] = [
     { type: 'size', resultName: 'size' },
     { type: 'sha1', resultName: 'checksum' },
   ];
-  if (options.compressType === 'none') return plain;
+  const compress: FilterSpec[] =
+    options.compressType === 'none'
+      ? []
+      : [
+          {
+            type: 'compress',
+            compressType: options.compressType,
+            ...(options.compressLevel === undefined ? {} : { level: options.compressLevel }),
+          },
+        ];
+  const encrypt: FilterSpec[] = options.cipherPass === undefined ? [] : [{ type: 'encrypt', pass: options.cipherPass }];
+  if (compress.length === 0 && encrypt.length === 0) return plain;
   return [
     ...plain,
-    {
-      type: 'compress',
-      compressType: options.compressType,
-      ...(options.compressLevel === undefined ? {} : { level: options.compressLevel }),
-    },
+    ...compress,
+    ...encrypt,
     { type: 'size', resultName: 'repoSize' },
     { type: 'sha1', resultName: 'repoChecksum' },
   ];
 }
 
-/** The filters of a restore copy: decompression (`file` names the repository file in errors), size and SHA-1. */
-export function repoReadFilters(compressType: CompressType, file?: string): FilterSpec[] {
-  const measure: FilterSpec[] = [
-    { type: 'size', resultName: 'size' },
-    { type: 'sha1', resultName: 'checksum' },
-  ];
-  if (compressType === 'none') return measure;
-  return [{ type: 'decompress', compressType, ...(file === undefined ? {} : { file }) }, ...measure];
+/**
+ * The filters of a restore copy: decryption with `cipherPass` (an encrypted repository),
+ * decompression (`file` names the repository file in errors), size and SHA-1.
+ */
+export function repoReadFilters(compressType: CompressType, file?: string, cipherPass?: string): FilterSpec[] {
+  const named = file === undefined ? {} : { file };
+  const decrypt: FilterSpec[] = cipherPass === undefined ? [] : [{ type: 'decrypt', pass: cipherPass, ...named }];
+  const decompress: FilterSpec[] = compressType === 'none' ? [] : [{ type: 'decompress', compressType, ...named }];
+  return [...decrypt, ...decompress, { type: 'size', resultName: 'size' }, { type: 'sha1', resultName: 'checksum' }];
 }
 
 /** Backup copy in one call: `const { size, checksum, repoSize, repoChecksum } = await copyToRepo(read, write, { compressType: 'lz4' })`. */
@@ -142,7 +153,8 @@ export async function copyFromRepo(
   sink: PipelineSink | undefined,
   compressType: CompressType,
   file?: string,
+  cipherPass?: string,
 ): Promise<RepoReadResult> {
-  const results = await runPipeline(source, repoReadFilters(compressType, file), sink);
+  const results = await runPipeline(source, repoReadFilters(compressType, file, cipherPass), sink);
   return { size: results['size'] as number, checksum: results['checksum'] as string };
 }

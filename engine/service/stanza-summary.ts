@@ -6,7 +6,7 @@ import type { BackupInfoEntry } from '../repo/info/backup-info.js';
 import { currentPgEntry } from '../repo/info/info-pg.js';
 import { buildStanzaInfo } from '../repo/info-json.js';
 import { defaultPgIndex } from '../command/common/pg-index.js';
-import { archiveStanzaPath, stanzaRepo } from '../command/common/stanza-repo.js';
+import { archiveStanzaPath, repoCipherType, stanzaRepo } from '../command/common/stanza-repo.js';
 import { loadRepoState } from '../command/info/info-load.js';
 import { connectPg } from '../command/common/pg-connect.js';
 import type { ArchiverStats, BackupSummary, Problem, StanzaSummary } from './api.js';
@@ -27,7 +27,7 @@ export async function stanzaSummary(config: Config, options: SummaryOptions): Pr
   const repoIndex = config.indexes('repo')[0]!;
   const repo = stanzaRepo(config, repoIndex, name);
   const state = await loadRepoState(repo);
-  const json = buildStanzaInfo({ name, repos: [{ key: repoIndex, cipher: 'none', state }] });
+  const json = buildStanzaInfo({ name, repos: [{ key: repoIndex, cipher: repoCipherType(repo), state }] });
   const problems: Problem[] = [];
   const now = options.now ?? Date.now() / 1000;
 

@@ -34,7 +34,7 @@ export async function run({ config }: CommandContext): Promise<number> {
         found++;
         log.info(`backup set '${set}' to annotate found in repo${index}`);
         entry.annotation = annotated(entry.annotation, changes);
-        await saveBackupInfo(repo.storage, backupInfoPath(repo.stanza), info);
+        await saveBackupInfo(repo.storage, backupInfoPath(repo.stanza), info, repo.cipherPass);
       } catch (caught) {
         const error = toPgkeepError(caught);
         log.error(`repo${index}: ${error.text}`, error.code);

@@ -22,6 +22,8 @@ export interface FoundWal {
   readonly path: string;
   /** SHA-1 of the plain content, from the stored name (segments only). */
   readonly sha1: string | undefined;
+  /** archive.info's passphrase of the WAL files, in an encrypted repository. */
+  readonly cipherPass: string | undefined;
 }
 
 /**
@@ -47,7 +49,7 @@ export async function findWalFile(
   for (const archiveId of archiveIds) {
     if (!isSegmentOrPartialName(name)) {
       const path = `${base}/${archiveFilePath(archiveId, name)}`;
-      if (await repo.storage.exists(path)) return { repo, archiveId, path, sha1: undefined };
+      if (await repo.storage.exists(path)) return { repo, archiveId, path, sha1: undefined, cipherPass: archiveInfo.cipherPass };
       continue;
     }
     const dir = `${base}/${archiveSegmentDir(archiveId, name)}`;
@@ -64,7 +66,10 @@ export async function findWalFile(
       );
     }
     const stored = matches[0];
-    if (stored !== undefined) return { repo, archiveId, path: `${dir}/${stored}`, sha1: parseStoredSegmentName(stored)?.sha1 };
+    if (stored !== undefined) {
+      const sha1 = parseStoredSegmentName(stored)?.sha1;
+      return { repo, archiveId, path: `${dir}/${stored}`, sha1, cipherPass: archiveInfo.cipherPass };
+    }
   }
   return undefined;
 }
@@ -88,7 +93,7 @@ export async function copyWalFile(found: FoundWal, destination: string): Promise
   let writing: Promise<void> = Promise.resolve();
   const sink = (data: AsyncIterable<Buffer>) => (writing = target.write(temporary, data, { mode: 0o600, atomic: false }));
   try {
-    result = await copyFromRepo(source!, sink, compressTypeFromExtension(found.path), where);
+    result = await copyFromRepo(source!, sink, compressTypeFromExtension(found.path), where, found.cipherPass);
   } catch (caught) {
     await writing.catch(() => undefined);
     await target.remove(temporary);

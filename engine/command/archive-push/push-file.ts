@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
+import { pipeline } from 'node:stream';
 
 import { PgkeepError } from '../../error/pgkeep-error.js';
+import { EncryptFilter } from '../../filter/cipher.js';
 import { compressLevel, type WritableCompressType } from '../../filter/compress-type.js';
 import { runPipeline } from '../../filter/pipeline.js';
 import { isBackupHistoryName, isHistoryName, isSegmentOrPartialName, readWalHeader } from '../../postgres/wal.js';
@@ -37,6 +39,8 @@ export interface PushTarget {
   /** The stanza's current archive id: where archive-push writes. */
   readonly archiveId: string;
   readonly stanzaDb: { readonly systemId: bigint; readonly version: string };
+  /** archive.info's passphrase of the WAL files, in an encrypted repository. */
+  readonly cipherPass: string | undefined;
 }
 
 /**
@@ -47,7 +51,7 @@ export async function pushTarget(repo: StanzaRepo, pg: PushOptions['pg']): Promi
   const archiveInfo = await loadStanzaArchiveInfo(repo);
   const stanzaDb = currentPgEntry(archiveInfo);
   if (pg !== undefined) checkStanzaMatches(`PostgreSQL ${describePg(pg.systemId, pg.version)}`, pg, stanzaDb, repo);
-  return { repo, archiveId: currentArchiveId(archiveInfo), stanzaDb };
+  return { repo, archiveId: currentArchiveId(archiveInfo), stanzaDb, cipherPass: archiveInfo.cipherPass };
 }
 
 /** pushTarget and pushToTarget in one call: one file to one repository. */
@@ -70,10 +74,13 @@ export async function pushWalFile(walPath: string, repo: StanzaRepo, options: Pu
  */
 export async function pushToTarget(walPath: string, target: PushTarget, options: PushOptions): Promise<PushOutcome> {
   const name = basename(walPath);
-  const { repo, archiveId, stanzaDb } = target;
+  const { repo, archiveId, stanzaDb, cipherPass } = target;
   const base = archiveStanzaPath(repo.stanza);
   if (!checkWalName(name)) {
-    await repo.storage.write(`${base}/${archiveFilePath(archiveId, name)}`, createReadStream(walPath));
+    // Stored as it is (encrypted in an encrypted repository), under its own name.
+    const plain = createReadStream(walPath);
+    const stored = cipherPass === undefined ? plain : pipeline(plain, new EncryptFilter(cipherPass), () => {});
+    await repo.storage.write(`${base}/${archiveFilePath(archiveId, name)}`, stored);
     return 'pushed';
   }
 
@@ -98,6 +105,7 @@ export async function pushToTarget(walPath: string, target: PushTarget, options:
     options.compressType,
     compressLevel(options.compressType, options.compressLevel),
     (data) => repo.storage.write(temporary, data, { atomic: false }),
+    cipherPass,
   );
   try {
     await repo.storage.move(temporary, `${base}/${archiveSegmentPath(archiveId, name, sha1, options.compressType)}`);

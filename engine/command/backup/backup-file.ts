@@ -6,6 +6,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { JobHandler } from '../../exec/job.js';
 import { oneAtATime } from '../../exec/one-at-a-time.js';
 import { PgkeepError, toPgkeepError } from '../../error/pgkeep-error.js';
+import { encryptBuffer, encryptPieces } from '../../filter/cipher.js';
 import type { WritableCompressType } from '../../filter/compress-type.js';
 import { compressWhole } from '../../filter/compress.js';
 import { lz4FileFrame } from '../../filter/lz4-file-frame.js';
@@ -26,6 +27,8 @@ export interface BackupFileJob {
   readonly size: number;
   readonly compressType: WritableCompressType;
   readonly compressLevel: number;
+  /** The backup's passphrase (its manifest's) in an encrypted repository: stored bytes are compressed, then encrypted. */
+  readonly cipherPass?: string | undefined;
   /** Validate page checksums: the relation segment number of the file (16385.2 is 2). */
   readonly pageChecksum?: { readonly segmentNo: number } | undefined;
   /** Delta: hash the file first and store nothing if it still has the prior backup's checksum. */
@@ -113,6 +116,7 @@ export const handler: JobHandler<BackupFileJob, BackupFileResult> = async (job, 
       return copyToRepo(source, (data) => storage.write(job.target, data, { mode: 0o640, syncPath: false }), {
         compressType: job.compressType,
         compressLevel: job.compressLevel,
+        cipherPass: job.cipherPass,
       });
     });
     let pageChecksum;
@@ -151,7 +155,8 @@ async function copySmallFile(
   if (data.length > GROWN_SMALL_FILE) return undefined;
   validator?.update(data);
   const checksum = createHash('sha1').update(data).digest('hex');
-  const stored = await compressWhole(data, job.compressType, job.compressLevel);
+  const compressed = await compressWhole(data, job.compressType, job.compressLevel);
+  const stored = job.cipherPass === undefined ? compressed : encryptBuffer(compressed, job.cipherPass);
   await storage.write(job.target, stored, { mode: 0o640, syncPath: false });
   const repoChecksum = stored === data ? checksum : createHash('sha1').update(stored).digest('hex');
   let pageChecksum;
@@ -191,8 +196,9 @@ async function copyLz4(
   }
   try {
     const frame = lz4FileFrame(handle, { path: job.source, blockSize: LZ4_CHUNK_SIZE, contentChecksum: false, observe });
+    const stored = job.cipherPass === undefined ? frame : encryptPieces(frame, job.cipherPass);
     // Directories are synced once by the backup command before it records the backup.
-    await storage.write(job.target, measured(frame), { mode: 0o640, syncPath: false });
+    await storage.write(job.target, measured(stored), { mode: 0o640, syncPath: false });
   } finally {
     await handle.close();
   }

@@ -116,6 +116,7 @@ function fileJob(input: FilePlanInput, file: ManifestFile, was: ManifestFile | u
     size: file.size,
     compressType: input.compressType,
     compressLevel: input.compressLevel,
+    cipherPass: input.manifest.cipherPass,
     pageChecksum: segmentNo === undefined ? undefined : { segmentNo },
     delta: was?.checksum === undefined ? undefined : { checksum: was.checksum, size: was.size },
     resume: resumeCheck(input.resumed, file),

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 
+import type { FilterSpec } from '../../filter/filter-spec.js';
 import { runPipeline } from '../../filter/pipeline.js';
 import { backupHistoryPath } from '../../repo/backup/label.js';
 import { saveArchiveInfo } from '../../repo/info/archive-info.js';
@@ -8,9 +9,12 @@ import type { ArchiveInfo } from '../../repo/info/archive-info.js';
 import { MANIFEST_FILE, renderManifestChunks, saveManifestFile, type Manifest } from '../../repo/manifest/manifest.js';
 import { archiveInfoPath, backupInfoPath, backupStanzaPath, type StanzaRepo } from '../common/stanza-repo.js';
 
-/** Saves the resume checkpoint: `backup.manifest.copy` only, so the backup is not yet complete. */
-export async function saveCheckpoint(repo: StanzaRepo, manifest: Manifest): Promise<void> {
-  await saveManifestFile(repo.storage, manifestPath(repo, manifest.backup.label), manifest, { copyOnly: true });
+/**
+ * Saves the resume checkpoint: `backup.manifest.copy` only, so the backup is not yet complete.
+ * `cipherPass` is backup.info's passphrase in an encrypted repository.
+ */
+export async function saveCheckpoint(repo: StanzaRepo, manifest: Manifest, cipherPass: string | undefined): Promise<void> {
+  await saveManifestFile(repo.storage, manifestPath(repo, manifest.backup.label), manifest, { copyOnly: true, cipherPass });
 }
 
 /**
@@ -26,7 +30,7 @@ export async function recordBackup(
   archiveInfo: ArchiveInfo,
 ): Promise<void> {
   const label = manifest.backup.label;
-  await saveManifestFile(repo.storage, manifestPath(repo, label), manifest);
+  await saveManifestFile(repo.storage, manifestPath(repo, label), manifest, { cipherPass: backupInfo.cipherPass });
 
   const history = `${backupStanzaPath(repo.stanza)}/${backupHistoryPath(label)}`;
   const chunks = Readable.from(
@@ -34,7 +38,11 @@ export async function recordBackup(
       for (const chunk of renderManifestChunks(manifest)) yield Buffer.from(chunk, 'utf8');
     })(),
   );
-  await runPipeline(chunks, [{ type: 'compress', compressType: 'gz', level: 9 }], (data) => repo.storage.write(history, data));
+  // Compressed, then encrypted with the manifest's passphrase in an encrypted repository.
+  const encrypt: FilterSpec[] = backupInfo.cipherPass === undefined ? [] : [{ type: 'encrypt', pass: backupInfo.cipherPass }];
+  await runPipeline(chunks, [{ type: 'compress', compressType: 'gz', level: 9 }, ...encrypt], (data) =>
+    repo.storage.write(history, data),
+  );
 
   const latest = `${backupStanzaPath(repo.stanza)}/latest`;
   await repo.storage.remove(`${latest}.pgkeep.tmp`);
@@ -42,8 +50,8 @@ export async function recordBackup(
   await repo.storage.move(`${latest}.pgkeep.tmp`, latest);
 
   addBackup(backupInfo, backupInfoEntryFromManifest(manifest));
-  await saveBackupInfo(repo.storage, backupInfoPath(repo.stanza), backupInfo);
-  await saveArchiveInfo(repo.storage, archiveInfoPath(repo.stanza), archiveInfo);
+  await saveBackupInfo(repo.storage, backupInfoPath(repo.stanza), backupInfo, repo.cipherPass);
+  await saveArchiveInfo(repo.storage, archiveInfoPath(repo.stanza), archiveInfo, repo.cipherPass);
 }
 
 function manifestPath(repo: StanzaRepo, label: string): string {

@@ -21,8 +21,9 @@ export function choosePrior(info: BackupInfo, requested: BackupType): { type: Ba
   return { type: requested, prior };
 }
 
-export async function loadBackupManifest(repo: StanzaRepo, label: string): Promise<Manifest> {
-  return (await loadManifestFile(repo.storage, `${backupStanzaPath(repo.stanza)}/${label}/${MANIFEST_FILE}`)).value;
+/** A backup's manifest; `cipherPass` is backup.info's passphrase in an encrypted repository. */
+export async function loadBackupManifest(repo: StanzaRepo, label: string, cipherPass: string | undefined): Promise<Manifest> {
+  return (await loadManifestFile(repo.storage, `${backupStanzaPath(repo.stanza)}/${label}/${MANIFEST_FILE}`, cipherPass)).value;
 }
 
 /** A backup interrupted before it finished: its checkpoint manifest, if it can be resumed. */
@@ -62,7 +63,9 @@ export async function findResumable(
   let resumable: Resumable | undefined;
   for (const label of leftovers.reverse()) {
     const reason =
-      resumable === undefined && resume ? await resumeRefusal(repo, label, criteria) : 'a newer backup was started after it';
+      resumable === undefined && resume
+        ? await resumeRefusal(repo, label, criteria, info.cipherPass)
+        : 'a newer backup was started after it';
     if (typeof reason !== 'string') {
       resumable = { label, manifest: reason };
       continue;
@@ -73,13 +76,18 @@ export async function findResumable(
   return resumable;
 }
 
-async function resumeRefusal(repo: StanzaRepo, label: string, criteria: ResumeCriteria): Promise<Manifest | string> {
+async function resumeRefusal(
+  repo: StanzaRepo,
+  label: string,
+  criteria: ResumeCriteria,
+  cipherPass: string | undefined,
+): Promise<Manifest | string> {
   const base = `${backupStanzaPath(repo.stanza)}/${label}`;
   if (await repo.storage.exists(`${base}/${MANIFEST_FILE}`)) return 'it is complete but missing from backup.info';
   if (!(await repo.storage.exists(`${base}/${MANIFEST_FILE}.copy`))) return 'it has no checkpoint manifest';
   let manifest: Manifest;
   try {
-    manifest = await readManifestFile(repo.storage, `${base}/${MANIFEST_FILE}.copy`);
+    manifest = await readManifestFile(repo.storage, `${base}/${MANIFEST_FILE}.copy`, cipherPass);
   } catch (error) {
     return `its checkpoint manifest cannot be read (${(error as Error).message})`;
   }

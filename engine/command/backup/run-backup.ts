@@ -12,6 +12,8 @@ import {
   isWritableCompressType,
   type WritableCompressType,
 } from '../../filter/compress-type.js';
+import { newCipherPass } from '../../filter/cipher.js';
+import type { FilterSpec } from '../../filter/filter-spec.js';
 import { copyToRepo, runPipeline } from '../../filter/pipeline.js';
 import { log } from '../../log/logger.js';
 import type { PgClient } from '../../postgres/client.js';
@@ -19,6 +21,7 @@ import { pageErrorWarning } from '../../postgres/page-checksum.js';
 import { readPgControl } from '../../postgres/pg-control.js';
 import { findLatestBackupLabel, nextBackupLabel, type BackupType } from '../../repo/backup/label.js';
 import { currentArchiveId } from '../../repo/info/archive-info.js';
+import type { BackupInfo } from '../../repo/info/backup-info.js';
 import { currentPgEntry, describePg } from '../../repo/info/info-pg.js';
 import { PGBACKREST_VERSION } from '../../repo/info/info-codec.js';
 import type { StanzaLock } from '../../repo/lock/lock.js';
@@ -135,7 +138,7 @@ async function backupOf(
   }
 
   const { type, prior } = choosePrior(backupInfo, config.string('type') as BackupType);
-  const priorManifest = prior === undefined ? undefined : await loadBackupManifest(repo, prior.label);
+  const priorManifest = prior === undefined ? undefined : await loadBackupManifest(repo, prior.label, backupInfo.cipherPass);
   if (priorManifest !== undefined)
     log.info(`last backup label = ${priorManifest.backup.label}, version = ${priorManifest.backrestVersion}`);
   if (priorManifest?.blockIncremental === true) {
@@ -257,7 +260,7 @@ async function backupOf(
       processMax: config.number('process-max'),
     },
     targets: built.targets,
-    cipherPass: undefined,
+    cipherPass: backupFilesPass(backupInfo, priorManifest, resumable?.manifest),
     databases: new Map(databases.map((db) => [db.name, { name: db.name, id: db.oid, lastSystemId: db.lastSystemId }])),
     annotation: Object.keys(config.hash('annotation')).length === 0 ? undefined : { ...config.hash('annotation') },
     files: built.files,
@@ -281,10 +284,10 @@ async function backupOf(
     copyStartReadyAt: readyAt,
   });
   manifest.options.delta = plan.delta;
-  await saveCheckpoint(repo, manifest);
+  await saveCheckpoint(repo, manifest, backupInfo.cipherPass);
 
   const copied = await whileArchivingChecked(archiving, options.signal, (signal) =>
-    copyFiles(config, repo, lock, manifest, plan.jobs, priorManifest, { ...options, signal }),
+    copyFiles(config, repo, lock, manifest, plan.jobs, priorManifest, { ...options, signal }, backupInfo.cipherPass),
   );
   await syncDirectories(repo, backupPath);
   // As pgBackRest: each file not copied names the backup that holds it (in the manifest's order).
@@ -316,7 +319,8 @@ async function backupOf(
       config.number('archive-timeout') * 1000,
       options.signal,
     );
-    if (manifest.options.archiveCopy) await copyWal(repo, manifest, backupPath, stored, compressType, level);
+    if (manifest.options.archiveCopy)
+      await copyWal(repo, manifest, backupPath, stored, compressType, level, archiveInfo.cipherPass);
   }
 
   log.info(`new backup label = ${label}`);
@@ -447,6 +451,7 @@ async function copyFiles(
   jobs: ReturnType<typeof planFiles>['jobs'],
   prior: Manifest | undefined,
   options: BackupRunOptions,
+  manifestFilePass: string | undefined,
 ): Promise<{ bytesCopied: number; filesCopied: number; filesMatched: number; filesResumed: number; pageErrors: number }> {
   const total = jobs.reduce((sum, job) => sum + job.size, 0);
   const meter = new ProgressMeter(total);
@@ -508,7 +513,7 @@ async function copyFiles(
         case 'resumed':
         case 'copied':
           fileLog(result.status === 'copied' ? 'backup file' : 'checksum resumed file', job.key, result.size, result.checksum);
-          stored(file, result, manifest.options.compressType);
+          stored(file, result, manifest);
           if (result.status === 'resumed') counts.filesResumed++;
           else {
             counts.filesCopied++;
@@ -532,7 +537,7 @@ async function copyFiles(
       }
       if (sinceCheckpoint >= threshold) {
         sinceCheckpoint = 0;
-        await saveCheckpoint(repo, manifest);
+        await saveCheckpoint(repo, manifest, manifestFilePass);
       }
       await report(false);
     },
@@ -546,12 +551,14 @@ async function copyFiles(
 function stored(
   file: ManifestFile,
   result: Extract<BackupFileResult, { status: 'copied' | 'resumed' }>,
-  compressType: string,
+  manifest: Manifest,
 ): void {
   file.size = result.size;
   file.checksum = result.size === 0 ? undefined : result.checksum;
   file.sizeRepo = result.repoSize;
-  file.checksumRepo = compressType === 'none' ? undefined : result.repoChecksum;
+  // rck only when the stored bytes are not the plain bytes (repo-format 3).
+  file.checksumRepo =
+    manifest.options.compressType === 'none' && manifest.cipherPass === undefined ? undefined : result.repoChecksum;
   file.reference = undefined;
 }
 
@@ -568,7 +575,7 @@ async function storeFile(
   const written = await copyToRepo(
     Buffer.from(content, 'utf8'),
     (data) => repo.storage.write(`${backupPath}/${name}${compressExtension(compressType)}`, data),
-    { compressType, compressLevel: level },
+    { compressType, compressLevel: level, cipherPass: manifest.cipherPass },
   );
   addStoredFile(manifest, name, { status: 'copied', ...written });
   log.detail(`wrote '${name.slice(name.lastIndexOf('/') + 1)}' file returned from backup stop function`);
@@ -592,8 +599,18 @@ function addStoredFile(manifest: Manifest, name: string, result: Extract<BackupF
     group: pgData.group,
     mode: pgData.mode & 0o640,
   };
-  stored(file, result, manifest.options.compressType);
+  stored(file, result, manifest);
   manifest.files.set(name, file);
+}
+
+/**
+ * The passphrase of a backup's files in an encrypted repository (none otherwise): a full backup
+ * makes a new one; a diff or incremental has its prior's, since it refers to the prior's files; a
+ * resumed backup keeps the one its stored files were encrypted with.
+ */
+function backupFilesPass(backupInfo: BackupInfo, prior: Manifest | undefined, resumed: Manifest | undefined): string | undefined {
+  if (backupInfo.cipherPass === undefined) return undefined;
+  return resumed?.cipherPass ?? prior?.cipherPass ?? newCipherPass();
 }
 
 /** archive-copy: the backup's WAL stored in the backup itself, so it restores without the archive. */
@@ -604,16 +621,21 @@ async function copyWal(
   segments: ReadonlyMap<string, string>,
   compressType: WritableCompressType,
   level: number,
+  archiveCipherPass: string | undefined,
 ): Promise<void> {
+  const decrypt: FilterSpec[] = archiveCipherPass === undefined ? [] : [{ type: 'decrypt', pass: archiveCipherPass }];
+  const encrypt: FilterSpec[] = manifest.cipherPass === undefined ? [] : [{ type: 'encrypt', pass: manifest.cipherPass }];
   for (const [segment, path] of segments) {
     const name = `pg_data/pg_wal/${segment}`;
     const results = await runPipeline(
       (await repo.storage.read(path))!,
       [
+        ...decrypt,
         { type: 'decompress', compressType: compressTypeFromExtension(path), file: path },
         { type: 'size', resultName: 'size' },
         { type: 'sha1', resultName: 'checksum' },
         { type: 'compress', compressType, level },
+        ...encrypt,
         { type: 'size', resultName: 'repoSize' },
         { type: 'sha1', resultName: 'repoChecksum' },
       ],

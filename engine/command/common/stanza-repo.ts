@@ -4,8 +4,10 @@ import { archiveRange, type ArchiveRange } from '../../repo/archive/archive-path
 import { ARCHIVE_INFO_FILE, loadArchiveInfo, type ArchiveInfo } from '../../repo/info/archive-info.js';
 import { BACKUP_INFO_FILE, loadBackupInfo, type BackupInfo } from '../../repo/info/backup-info.js';
 import { describePg, type PgHistoryEntry } from '../../repo/info/info-pg.js';
+import { CIPHER_TYPE } from '../../filter/cipher.js';
+import type { RepoCipher } from '../../repo/info-json.js';
 import type { Storage } from '../../storage/storage.js';
-import { repoStorage } from './storages.js';
+import { repoCipherPass, repoStorage } from './storages.js';
 
 /** Where a stanza lives in a repository (repo-format 1). */
 export function archiveStanzaPath(stanza: string): string {
@@ -27,18 +29,28 @@ export interface StanzaRepo {
   readonly index: number;
   readonly storage: Storage;
   readonly stanza: string;
+  /**
+   * repoN-cipher-pass when the repository is encrypted (repoN-cipher-type=aes-256-cbc): the
+   * passphrase of its info files, which hold the passphrases of everything else.
+   */
+  readonly cipherPass: string | undefined;
 }
 
 export function stanzaRepo(config: Config, index: number, stanza = config.string('stanza')): StanzaRepo {
-  return { index, storage: repoStorage(config, index), stanza };
+  return { index, storage: repoStorage(config, index), stanza, cipherPass: repoCipherPass(config, index) };
+}
+
+/** What info shows as the repository's cipher. */
+export function repoCipherType(repo: StanzaRepo): RepoCipher {
+  return repo.cipherPass === undefined ? 'none' : CIPHER_TYPE;
 }
 
 export async function loadStanzaArchiveInfo(repo: StanzaRepo): Promise<ArchiveInfo> {
-  return (await loadArchiveInfo(repo.storage, archiveInfoPath(repo.stanza))).value;
+  return (await loadArchiveInfo(repo.storage, archiveInfoPath(repo.stanza), { cipherPass: repo.cipherPass })).value;
 }
 
 export async function loadStanzaBackupInfo(repo: StanzaRepo): Promise<BackupInfo> {
-  return (await loadBackupInfo(repo.storage, backupInfoPath(repo.stanza))).value;
+  return (await loadBackupInfo(repo.storage, backupInfoPath(repo.stanza), { cipherPass: repo.cipherPass })).value;
 }
 
 /**

@@ -58,7 +58,8 @@ export async function gatherRepo(repo: StanzaRepo, options: GatherOptions): Prom
   }
 
   const backupLabels = (await names(repo, backupPath, backupLabelRegex())).sort(compareBackupLabels);
-  const resumable = options.set === undefined ? undefined : await findResumable(repo, backupLabels.at(-1), options.set);
+  const resumable =
+    options.set === undefined ? undefined : await findResumable(repo, backupLabels.at(-1), options.set, backupInfo.cipherPass);
 
   const archiveIds = new Map<string, ArchiveIdListing>();
   const archivePath = archiveStanzaPath(repo.stanza);
@@ -87,12 +88,17 @@ export async function gatherRepo(repo: StanzaRepo, options: GatherOptions): Prom
  * The newest backup directory when it is resumable (a manifest copy without the manifest), with
  * its prior label when it may belong to the set being expired (only then does pgBackRest read it).
  */
-async function findResumable(repo: StanzaRepo, newest: string | undefined, set: string): Promise<RepoListing['resumable']> {
+async function findResumable(
+  repo: StanzaRepo,
+  newest: string | undefined,
+  set: string,
+  cipherPass: string | undefined,
+): Promise<RepoListing['resumable']> {
   if (newest === undefined) return undefined;
   const manifest = `${backupStanzaPath(repo.stanza)}/${newest}/${MANIFEST_FILE}`;
   if ((await repo.storage.exists(manifest)) || !(await repo.storage.exists(manifest + INFO_COPY_EXT))) return undefined;
   if (!newest.startsWith(set.slice(0, 16))) return { label: newest };
-  return { label: newest, prior: (await readManifestFile(repo.storage, manifest + INFO_COPY_EXT)).backup.prior };
+  return { label: newest, prior: (await readManifestFile(repo.storage, manifest + INFO_COPY_EXT, cipherPass)).backup.prior };
 }
 
 /** Carries out one action of a plan on the repository. */
@@ -102,7 +108,7 @@ export async function executeAction(repo: StanzaRepo, action: ExpireAction, back
   const archivePath = archiveStanzaPath(repo.stanza);
   switch (action.kind) {
     case 'save-backup-info':
-      return saveBackupInfo(storage, backupInfoPath(repo.stanza), backupInfo);
+      return saveBackupInfo(storage, backupInfoPath(repo.stanza), backupInfo, repo.cipherPass);
     case 'link-latest':
       await storage.remove(`${backupPath}/${LATEST_LINK}`);
       await storage.symlink(action.label, `${backupPath}/${LATEST_LINK}`);

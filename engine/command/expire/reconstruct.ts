@@ -32,7 +32,7 @@ export async function reconstructBackupInfo(
 
   for (const label of onDisk) {
     if (findBackup(info, label) !== undefined || !(await storage.exists(manifestPath(label)))) continue;
-    const manifest = (await loadManifestFile(storage, manifestPath(label))).value;
+    const manifest = (await loadManifestFile(storage, manifestPath(label), info.cipherPass)).value;
     const { db, backup } = manifest;
     const matches = info.history.some(
       (entry) =>

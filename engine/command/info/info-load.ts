@@ -12,6 +12,7 @@ import {
   backupStanzaPath,
   loadStanzaArchiveInfo,
   loadStanzaBackupInfo,
+  repoCipherType,
   stanzaRepo,
   type StanzaRepo,
 } from '../common/stanza-repo.js';
@@ -36,11 +37,8 @@ export async function loadStanzasForInfo(config: Config): Promise<LoadedStanza[]
   for (const name of names) {
     const repos = [];
     for (const index of indexes) {
-      repos.push({
-        key: index,
-        cipher: 'none' as const,
-        state: await loadRepoState(stanzaRepo(config, index, name), config.stringOr('set')),
-      });
+      const repo = stanzaRepo(config, index, name);
+      repos.push({ key: index, cipher: repoCipherType(repo), state: await loadRepoState(repo, config.stringOr('set')) });
     }
     const lockPath = config.stringOr('lock-path');
     const lock = lockPath === undefined ? undefined : await readLock(lockPath, name, 'backup');
@@ -84,7 +82,8 @@ export async function loadRepoState(repo: StanzaRepo, set?: string): Promise<Inf
     }
     const manifest =
       set !== undefined && backupInfo.backups.some((backup) => backup.label === set)
-        ? (await loadManifestFile(repo.storage, `${backupStanzaPath(repo.stanza)}/${set}/backup.manifest`)).value
+        ? (await loadManifestFile(repo.storage, `${backupStanzaPath(repo.stanza)}/${set}/backup.manifest`, backupInfo.cipherPass))
+            .value
         : undefined;
     return { kind: 'ok', backupInfo, archiveInfo, archiveRanges, manifest };
   } catch (error) {

@@ -158,6 +158,7 @@ export async function executeRestore(plan: RestorePlan, options: ExecuteOptions)
         gid: owner.gid,
         mtime: file.timestamp,
         bufferSize: plan.request.bufferSize,
+        cipherPass: plan.mappedManifest!.cipherPass,
       };
       return { key: file.name, handler: 'restore-file', size: file.size, queue: file.queue, data };
     });
@@ -323,7 +324,9 @@ function rootPathName(target: RestorePlanTarget): string {
 async function writeMarker(plan: RestorePlan, markerPath: string): Promise<void> {
   const storage = new PosixStorage({ basePath: dirname(markerPath) });
   const chunks = function* () {
-    for (const chunk of renderManifestChunks(plan.mappedManifest!)) yield Buffer.from(chunk, 'utf8');
+    // Without the passphrase of the backup's files: the copy in the data directory is not encrypted.
+    for (const chunk of renderManifestChunks({ ...plan.mappedManifest!, cipherPass: undefined }))
+      yield Buffer.from(chunk, 'utf8');
   };
   await storage.write(MANIFEST_FILE, Readable.from(chunks(), { objectMode: false }), { mode: 0o600, atomic: true });
 }

@@ -319,7 +319,7 @@ async function loadBackup(
   const path = `${backupStanzaPath(selected.repo.stanza)}/${selected.entry.label}/${MANIFEST_FILE}`;
   let manifest: Manifest;
   try {
-    manifest = (await loadManifestFile(selected.repo.storage, path)).value;
+    manifest = (await loadManifestFile(selected.repo.storage, path, selected.info.cipherPass)).value;
   } catch (error) {
     problems.push(problemOf(toPgkeepError(error)));
     return undefined;
@@ -335,7 +335,7 @@ async function loadBackup(
       );
     }
     if (manifest.files.size === 0) throw new PgkeepError('Format', `manifest of backup '${selected.entry.label}' has no files`);
-    assertRestorable(manifest, selected.repo.storage.resolve(path));
+    assertRestorable(manifest);
     validateManifestPaths(manifest);
   } catch (error) {
     problems.push(problemOf(toPgkeepError(error)));
@@ -413,7 +413,10 @@ async function walSegmentSize(selected: SelectedBackup, manifest: Manifest): Pro
     const chunks: Buffer[] = [];
     await runPipeline(
       source!,
-      [{ type: 'decompress', compressType: manifest.options.compressType, file: repo.path }],
+      [
+        ...(manifest.cipherPass === undefined ? [] : [{ type: 'decrypt' as const, pass: manifest.cipherPass, file: repo.path }]),
+        { type: 'decompress', compressType: manifest.options.compressType, file: repo.path },
+      ],
       async (data) => {
         for await (const chunk of data) chunks.push(chunk);
       },

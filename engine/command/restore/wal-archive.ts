@@ -1,5 +1,7 @@
 import { toPgkeepError } from '../../error/pgkeep-error.js';
+import { decryptBuffer } from '../../filter/cipher.js';
 import { compressTypeFromExtension } from '../../filter/compress-type.js';
+import type { FilterSpec } from '../../filter/filter-spec.js';
 import { runPipeline } from '../../filter/pipeline.js';
 import { historyFileName, parseTimelineHistory, type TimelineHistoryEntry } from '../../postgres/wal.js';
 import { parseStoredSegmentName, WAL_SEGMENT_DIR_REGEX } from '../../repo/archive/archive-path.js';
@@ -13,6 +15,14 @@ export interface StoredSegment {
   readonly archiveId: string;
   /** Path in the repository storage. */
   readonly path: string;
+  /** archive.info's passphrase of the WAL files, in an encrypted repository. */
+  readonly cipherPass: string | undefined;
+}
+
+interface Source {
+  readonly repo: StanzaRepo;
+  readonly archiveIds: readonly string[];
+  readonly cipherPass: string | undefined;
 }
 
 /**
@@ -27,17 +37,17 @@ export class WalArchive {
   readonly warnings: string[] = [];
 
   private constructor(
-    private readonly sources: readonly { readonly repo: StanzaRepo; readonly archiveIds: readonly string[] }[],
+    private readonly sources: readonly Source[],
     private readonly pg: { readonly systemId: bigint; readonly version: string },
   ) {}
 
   static async open(repos: readonly StanzaRepo[], pg: { systemId: bigint; version: string }): Promise<WalArchive> {
-    const sources: { repo: StanzaRepo; archiveIds: string[] }[] = [];
+    const sources: Source[] = [];
     const warnings: string[] = [];
     for (const repo of repos) {
       try {
         const info = await loadStanzaArchiveInfo(repo);
-        sources.push({ repo, archiveIds: archiveIdsFor(info, pg.systemId, pg.version) });
+        sources.push({ repo, archiveIds: archiveIdsFor(info, pg.systemId, pg.version), cipherPass: info.cipherPass });
       } catch (caught) {
         const error = toPgkeepError(caught);
         warnings.push(`repo${repo.index}: archive cannot be read: [${error.errorName}] ${error.message}`);
@@ -62,13 +72,13 @@ export class WalArchive {
     let listing = this.listings.get(dir);
     if (listing !== undefined) return listing;
     listing = new Map();
-    for (const { repo, archiveIds } of this.sources) {
+    for (const { repo, archiveIds, cipherPass } of this.sources) {
       for (const archiveId of archiveIds) {
         const path = `${archiveStanzaPath(repo.stanza)}/${archiveId}/${dir}`;
         for (const entry of await repo.storage.list(path, { ignoreMissing: true })) {
           const stored = parseStoredSegmentName(entry.name);
           if (stored === undefined || stored.partial || listing.has(stored.segment)) continue;
-          listing.set(stored.segment, { repo, archiveId, path: `${path}/${entry.name}` });
+          listing.set(stored.segment, { repo, archiveId, path: `${path}/${entry.name}`, cipherPass });
         }
       }
     }
@@ -103,7 +113,10 @@ export class WalArchive {
     for (const { repo } of this.sources) {
       const file = await findWalFile(name, repo, this.pg).catch(() => undefined);
       if (file === undefined) continue;
-      const text = (await repo.storage.readBuffer(file.path))!.toString('utf8');
+      const stored = (await repo.storage.readBuffer(file.path))!;
+      const plain =
+        file.cipherPass === undefined ? stored : decryptBuffer(stored, file.cipherPass, repo.storage.resolve(file.path));
+      const text = plain.toString('utf8');
       found = parseTimelineHistory(text, repo.storage.resolve(file.path));
       break;
     }
@@ -115,6 +128,11 @@ export class WalArchive {
   async read(stored: StoredSegment, consume: (data: AsyncIterable<Buffer>) => Promise<void>): Promise<void> {
     const source = await stored.repo.storage.read(stored.path);
     const file = stored.repo.storage.resolve(stored.path);
-    await runPipeline(source!, [{ type: 'decompress', compressType: compressTypeFromExtension(stored.path), file }], consume);
+    const decrypt: FilterSpec[] = stored.cipherPass === undefined ? [] : [{ type: 'decrypt', pass: stored.cipherPass, file }];
+    await runPipeline(
+      source!,
+      [...decrypt, { type: 'decompress', compressType: compressTypeFromExtension(stored.path), file }],
+      consume,
+    );
   }
 }

@@ -1,3 +1,4 @@
+import { newCipherPass } from '../../filter/cipher.js';
 import { PgkeepError } from '../../error/pgkeep-error.js';
 import { log } from '../../log/logger.js';
 import { newArchiveInfo, saveArchiveInfo } from '../../repo/info/archive-info.js';
@@ -60,8 +61,12 @@ async function createOn(repo: StanzaRepo, pg: PgIdentity): Promise<void> {
     );
   }
   await refuseLeftovers(repo);
-  await saveArchiveInfo(repo.storage, archiveInfoPath(repo.stanza), newArchiveInfo(pg.systemId, pg.version));
-  await saveBackupInfo(repo.storage, backupInfoPath(repo.stanza), newBackupInfo(pg));
+  // An encrypted repository's info files each hold a new passphrase: of the WAL files, of the manifests.
+  const encrypted = repo.cipherPass !== undefined;
+  const archiveInfo = newArchiveInfo(pg.systemId, pg.version, encrypted ? newCipherPass() : undefined);
+  const backupInfo = newBackupInfo({ ...pg, ...(encrypted ? { cipherPass: newCipherPass() } : {}) });
+  await saveArchiveInfo(repo.storage, archiveInfoPath(repo.stanza), archiveInfo, repo.cipherPass);
+  await saveBackupInfo(repo.storage, backupInfoPath(repo.stanza), backupInfo, repo.cipherPass);
   log.info(`stanza '${repo.stanza}' created on repo${repo.index} for ${describePg(pg.systemId, pg.version)}`);
 }
 

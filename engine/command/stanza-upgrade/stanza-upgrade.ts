@@ -40,8 +40,8 @@ export async function run({ config }: CommandContext): Promise<number> {
         log.info(`stanza '${repo.stanza}' on repo${index} is already up to date`);
         continue;
       }
-      if (!archiveUpToDate) await saveArchiveInfo(repo.storage, archiveInfoPath(repo.stanza), archiveInfo);
-      if (!backupUpToDate) await saveBackupInfo(repo.storage, backupInfoPath(repo.stanza), backupInfo);
+      if (!archiveUpToDate) await saveArchiveInfo(repo.storage, archiveInfoPath(repo.stanza), archiveInfo, repo.cipherPass);
+      if (!backupUpToDate) await saveBackupInfo(repo.storage, backupInfoPath(repo.stanza), backupInfo, repo.cipherPass);
       log.info(`stanza '${repo.stanza}' on repo${index} upgraded to ${describePg(pg.systemId, pg.version)}`);
     }
     return 0;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 
 import { PgkeepError, toPgkeepError } from '../../error/pgkeep-error.js';
+import { decryptBuffer } from '../../filter/cipher.js';
 import { Lz4FrameDecoder } from '../../filter/lz4-frame-decoder.js';
 import { parseWalHeader, WAL_HEADER_READ_SIZE } from '../../postgres/wal.js';
 import type { VerifyFileJob, VerifyFileResult } from './verify-file.js';
@@ -56,16 +57,24 @@ export function measureSmallFile(job: VerifyFileJob, data: Buffer): VerifyFileRe
   const repoSize = data.length;
   const repoChecksum = createHash('sha1').update(data).digest('hex');
   if (!job.content) return { status: 'read', repoSize, repoChecksum };
-  let size = repoSize;
-  let checksum = repoChecksum;
-  let head = data.subarray(0, WAL_HEADER_READ_SIZE);
+  let plain = data;
+  if (job.cipherPass !== undefined) {
+    try {
+      plain = decryptBuffer(data, job.cipherPass, job.path);
+    } catch (error) {
+      return { status: 'failed', error: toPgkeepError(error).message, repoSize, repoChecksum };
+    }
+  }
+  let size = plain.length;
+  let checksum = plain === data ? repoChecksum : createHash('sha1').update(plain).digest('hex');
+  let head = plain.subarray(0, WAL_HEADER_READ_SIZE);
   if (job.compressType === 'lz4') {
     const hash = createHash('sha1');
     const heads: Buffer[] = [];
     size = 0;
     try {
       const decoder = new Lz4FrameDecoder(job.path);
-      decoder.decode(data, (chunk) => {
+      decoder.decode(plain, (chunk) => {
         if (size < WAL_HEADER_READ_SIZE) heads.push(chunk.subarray(0, WAL_HEADER_READ_SIZE - size));
         size += chunk.length;
         hash.update(chunk);

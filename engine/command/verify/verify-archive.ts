@@ -1,5 +1,6 @@
 import { PgkeepError, toPgkeepError } from '../../error/pgkeep-error.js';
 import { log } from '../../log/logger.js';
+import { decryptBuffer } from '../../filter/cipher.js';
 import { historyFileName, parseSegmentName, parseTimelineHistory } from '../../postgres/wal.js';
 import {
   PARTIAL_EXT,
@@ -50,7 +51,9 @@ export async function verifyArchiveId(
   repo: StanzaRepo,
   archiveId: string,
   settings: MeasureSettings,
-  window?: SegmentWindow,
+  window: SegmentWindow | undefined,
+  /** archive.info's passphrase of the WAL files, in an encrypted repository. */
+  cipherPass: string | undefined,
 ): Promise<ArchiveResult> {
   const base = `${archiveStanzaPath(repo.stanza)}/${archiveId}`;
   const report = newArchiveReport(archiveId, DEFAULT_WAL_SEGMENT_SIZE);
@@ -80,6 +83,7 @@ export async function verifyArchiveId(
       content: true,
       walHeader: true,
       size: wal.size,
+      cipherPass,
     },
   }));
   const measured = await measureFiles(requests, settings);
@@ -108,7 +112,7 @@ export async function verifyArchiveId(
   }
 
   continuity(report, [...segments.keys()]);
-  if (window === undefined) await checkHistoryFiles(repo, base, report);
+  if (window === undefined) await checkHistoryFiles(repo, base, report, cipherPass);
   return { report, segments };
 }
 
@@ -186,7 +190,12 @@ function continuity(report: ArchiveReport, segments: readonly string[]): void {
  * timeline it lists must be older than its own. A timeline after the first whose WAL is archived
  * but whose history file is not is a warning: recovery across the switch needs it.
  */
-async function checkHistoryFiles(repo: StanzaRepo, base: string, report: ArchiveReport): Promise<void> {
+async function checkHistoryFiles(
+  repo: StanzaRepo,
+  base: string,
+  report: ArchiveReport,
+  cipherPass: string | undefined,
+): Promise<void> {
   const files = (await repo.storage.list(base, { ignoreMissing: true, filter: TIMELINE_HISTORY_REGEX })).filter(
     (entry) => entry.type === 'file',
   );
@@ -196,8 +205,9 @@ async function checkHistoryFiles(repo: StanzaRepo, base: string, report: Archive
     const timeline = parseInt(entry.name.slice(0, 8), 16);
     present.add(timeline);
     try {
-      const content = await repo.storage.readBuffer(`${base}/${entry.name}`);
-      const parents = parseTimelineHistory(content!.toString('utf8'), `${report.archiveId}/${entry.name}`);
+      const stored = (await repo.storage.readBuffer(`${base}/${entry.name}`))!;
+      const content = cipherPass === undefined ? stored : decryptBuffer(stored, cipherPass, `${report.archiveId}/${entry.name}`);
+      const parents = parseTimelineHistory(content.toString('utf8'), `${report.archiveId}/${entry.name}`);
       const newest = parents.at(-1);
       if (newest !== undefined && newest.parentTimeline >= timeline) {
         throw new PgkeepError(

@@ -23,14 +23,20 @@ export interface ManifestLoad {
 /**
  * Loads `<label>/backup.manifest`, or its copy. The newest backup directory that backup.info does
  * not list and that has no backup.manifest yet is a backup still running: skipped (pgBackRest).
+ * `cipherPass` is backup.info's passphrase in an encrypted repository.
  */
-export async function loadBackupManifest(repo: StanzaRepo, label: string, mayBeInProgress: boolean): Promise<ManifestLoad> {
+export async function loadBackupManifest(
+  repo: StanzaRepo,
+  label: string,
+  mayBeInProgress: boolean,
+  cipherPass: string | undefined,
+): Promise<ManifestLoad> {
   const path = `${backupStanzaPath(repo.stanza)}/${label}/${MANIFEST_FILE}`;
   if (mayBeInProgress && !(await repo.storage.exists(path))) {
     log.info(`backup '${label}' appears to be in progress, skipping`);
     return { manifest: undefined, status: 'in-progress', problems: [], warnings: [] };
   }
-  const pair = await loadPair(path, manifestLoader(repo.storage));
+  const pair = await loadPair(path, manifestLoader(repo.storage, cipherPass));
   if (pair.value !== undefined) return { manifest: pair.value, problems: pair.problems, warnings: pair.warnings };
   if (pair.report.main.status === 'missing' && pair.report.copy.status === 'missing') {
     log.detail(`manifest missing for '${label}' - backup may have expired`);
@@ -140,6 +146,7 @@ async function verifyFiles(context: BackupRunContext, label: string, manifest: M
       compressType: manifest.options.compressType,
       content,
       size: file.sizeRepo,
+      cipherPass: manifest.cipherPass,
       ...(bundled ? { offset: file.bundleOffset ?? 0, limit: file.sizeRepo } : {}),
     };
     requests.set(key, { key, size: file.sizeRepo, job });

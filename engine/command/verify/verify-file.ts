@@ -23,6 +23,8 @@ export interface VerifyFileJob {
   readonly size: number;
   /** WAL: read the segment size from the long header of the content. */
   readonly walHeader?: boolean | undefined;
+  /** The passphrase of the stored bytes in an encrypted repository (a manifest's, or archive.info's for WAL). */
+  readonly cipherPass?: string | undefined;
 }
 
 /**
@@ -86,18 +88,16 @@ export async function measureFile(job: VerifyFileJob, progress: (bytes: number) 
       return measureSmallFile(job, data);
     }
   }
-  const measureContent = job.content && job.compressType !== 'none';
+  const measureContent = job.content && (job.compressType !== 'none' || job.cipherPass !== undefined);
   const filters: (Filter | FilterSpec)[] = [
     new Progress(progress),
     { type: 'size', resultName: 'repoSize' },
     { type: 'sha1', resultName: 'repoChecksum' },
   ];
   if (measureContent) {
-    filters.push(
-      { type: 'decompress', compressType: job.compressType, file: job.path },
-      { type: 'size', resultName: 'size' },
-      { type: 'sha1', resultName: 'checksum' },
-    );
+    if (job.cipherPass !== undefined) filters.push({ type: 'decrypt', pass: job.cipherPass, file: job.path });
+    if (job.compressType !== 'none') filters.push({ type: 'decompress', compressType: job.compressType, file: job.path });
+    filters.push({ type: 'size', resultName: 'size' }, { type: 'sha1', resultName: 'checksum' });
   }
   const header = job.walHeader === true ? new HeaderCapture() : undefined;
   try {

@@ -1,10 +1,12 @@
 import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream';
 
 import { PgkeepError, toPgkeepError } from '../../error/pgkeep-error.js';
 import { parseArchiveInfo, type ArchiveInfo } from '../../repo/info/archive-info.js';
 import { parseBackupInfo, type BackupInfo } from '../../repo/info/backup-info.js';
-import { encryptedError, INFO_COPY_EXT, isEncrypted, readRepoFile } from '../../repo/info/info-codec.js';
-import { currentPgEntry, describePg, refuseEncrypted, type PgHistoryEntry } from '../../repo/info/info-pg.js';
+import { DecryptFilter, isEncrypted } from '../../filter/cipher.js';
+import { decryptedText, encryptedError, INFO_COPY_EXT, readRepoFile } from '../../repo/info/info-codec.js';
+import { checkCipherPass, currentPgEntry, describePg, type PgHistoryEntry } from '../../repo/info/info-pg.js';
 import { parseManifestStream, type Manifest } from '../../repo/manifest/manifest.js';
 import type { Storage } from '../../storage/storage.js';
 import type { InfoFileState, InfoPairReport } from './verify-report.js';
@@ -29,7 +31,6 @@ interface Loaded<T> {
  * Loads `path` and `path.copy` the way pgBackRest's verify does (main first, the copy as a
  * fallback), but reports on both: a file that exists and does not load is damage (a problem), a
  * missing one or a copy that differs is a warning (a crash between writing the two leaves that).
- * Encrypted files stop the command: pgkeep cannot read encrypted repositories yet.
  */
 export async function loadPair<T>(
   path: string,
@@ -65,7 +66,6 @@ async function attempt<T>(
     return { state: { file, status: 'ok' }, loaded: await load(file) };
   } catch (caught) {
     const error = toPgkeepError(caught);
-    if (error.errorName === 'FeatureNotSupported') throw error;
     if (error.errorName === 'FileMissing') return { state: { file, status: 'missing' } };
     return { state: { file, status: 'invalid', error: error.message } };
   }
@@ -73,41 +73,52 @@ async function attempt<T>(
 
 const sha1 = (content: Buffer) => createHash('sha1').update(content).digest('hex');
 
-export function backupInfoLoader(storage: Storage): (file: string) => Promise<Loaded<BackupInfo>> {
+export function backupInfoLoader(storage: Storage, repoCipherPass?: string): (file: string) => Promise<Loaded<BackupInfo>> {
   return async (file) => {
-    const content = await readRepoFile(storage, file);
+    const content = await readRepoFile(storage, file, repoCipherPass);
     const value = parseBackupInfo(content, file);
-    refuseEncrypted(value.cipherPass, file);
+    checkCipherPass(value.cipherPass, repoCipherPass !== undefined, file);
     return { value, sha1: sha1(content) };
   };
 }
 
-export function archiveInfoLoader(storage: Storage): (file: string) => Promise<Loaded<ArchiveInfo>> {
+export function archiveInfoLoader(storage: Storage, repoCipherPass?: string): (file: string) => Promise<Loaded<ArchiveInfo>> {
   return async (file) => {
-    const content = await readRepoFile(storage, file);
+    const content = await readRepoFile(storage, file, repoCipherPass);
     const value = parseArchiveInfo(content, file);
-    refuseEncrypted(value.cipherPass, file);
+    checkCipherPass(value.cipherPass, repoCipherPass !== undefined, file);
     return { value, sha1: sha1(content) };
   };
 }
 
-/** Streams a manifest through the parser and SHA-1 at once (manifests of large clusters are tens of MB). */
-export function manifestLoader(storage: Storage): (file: string) => Promise<Loaded<Manifest>> {
+/**
+ * Streams a manifest through the parser and SHA-1 at once (manifests of large clusters are tens of
+ * MB); `cipherPass` is backup.info's passphrase in an encrypted repository. The SHA-1 is of the
+ * plain text, so a file and its copy encrypted with different salts still match.
+ */
+export function manifestLoader(storage: Storage, cipherPass?: string): (file: string) => Promise<Loaded<Manifest>> {
   return async (file) => {
-    const stream = await storage.read(file, { ignoreMissing: true });
-    if (stream === undefined) throw new PgkeepError('FileMissing', `unable to open missing file '${file}' for read`);
+    const stored = await storage.read(file, { ignoreMissing: true });
+    if (stored === undefined) throw new PgkeepError('FileMissing', `unable to open missing file '${file}' for read`);
+    const stream =
+      cipherPass === undefined
+        ? stored
+        : decryptedText(
+            pipeline(stored, new DecryptFilter(cipherPass, file), () => {}),
+            file,
+          );
     const hash = createHash('sha1');
     async function* hashed(): AsyncGenerator<Uint8Array> {
       let first = true;
       for await (const chunk of stream as AsyncIterable<Buffer>) {
-        if (first && isEncrypted(chunk)) throw encryptedError(file);
+        if (first && cipherPass === undefined && isEncrypted(chunk)) throw encryptedError(file);
         first = false;
         hash.update(chunk);
         yield chunk;
       }
     }
     const value = await parseManifestStream(hashed(), file);
-    refuseEncrypted(value.cipherPass, file);
+    checkCipherPass(value.cipherPass, cipherPass !== undefined, file);
     return { value, sha1: hash.digest('hex') };
   };
 }

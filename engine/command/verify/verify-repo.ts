@@ -31,8 +31,8 @@ export async function verifyRepo(repo: StanzaRepo, options: VerifyOptions): Prom
   const problems: string[] = [];
   const warnings: string[] = [];
 
-  const backupPair = await loadPair(backupInfoPath(repo.stanza), backupInfoLoader(repo.storage));
-  const archivePair = await loadPair(archiveInfoPath(repo.stanza), archiveInfoLoader(repo.storage));
+  const backupPair = await loadPair(backupInfoPath(repo.stanza), backupInfoLoader(repo.storage, repo.cipherPass));
+  const archivePair = await loadPair(archiveInfoPath(repo.stanza), archiveInfoLoader(repo.storage, repo.cipherPass));
   const backupInfo = backupPair.value;
   const archiveInfo = archivePair.value;
   if (backupInfo === undefined) problems.push('No usable backup.info file');
@@ -61,7 +61,7 @@ export async function verifyRepo(repo: StanzaRepo, options: VerifyOptions): Prom
         hint: `'pgkeep info --stanza=${repo.stanza}' lists the backups`,
       });
     }
-    setLoad = await loadBackupManifest(repo, set, mayBeInProgress(set));
+    setLoad = await loadBackupManifest(repo, set, mayBeInProgress(set), backupInfo?.cipherPass);
     const backup = setLoad.manifest?.backup;
     archiveIds = [];
     if (backup?.archiveStart !== undefined && backup.archiveStop !== undefined) {
@@ -84,7 +84,7 @@ export async function verifyRepo(repo: StanzaRepo, options: VerifyOptions): Prom
 
   const archives = new Map<string, ArchiveResult>();
   for (const archiveId of archiveIds) {
-    const result = await verifyArchiveId(repo, archiveId, options, window);
+    const result = await verifyArchiveId(repo, archiveId, options, window, archiveInfo?.cipherPass);
     archives.set(archiveId, result);
     for (const name of result.report.historyMissing) {
       warnings.push(`archiveId '${archiveId}' has WAL of timeline ${parseInt(name, 16)} but not its history file ${name}`);
@@ -101,7 +101,7 @@ export async function verifyRepo(repo: StanzaRepo, options: VerifyOptions): Prom
   };
   const backups: BackupReport[] = [];
   for (const label of set === undefined ? labels : [set]) {
-    const loaded = setLoad ?? (await loadBackupManifest(repo, label, mayBeInProgress(label)));
+    const loaded = setLoad ?? (await loadBackupManifest(repo, label, mayBeInProgress(label), backupInfo?.cipherPass));
     const { report, warnings: found } = await verifyBackup(context, label, loaded);
     if (report.status === 'manifest missing' && report.inBackupInfo)
       report.problems.push('backup.info lists the backup but its manifest is missing');

@@ -18,7 +18,7 @@ import {
   findPgHistory,
   readCipherPass,
   readPgSections,
-  refuseEncrypted,
+  checkCipherPass,
   SECTION_CIPHER,
   SECTION_DB,
   SECTION_DB_HISTORY,
@@ -119,24 +119,26 @@ export function archiveIdForHistory(info: ArchiveInfo, entry: PgHistoryEntry): s
 }
 
 export interface LoadOptions {
-  /** Accept a plaintext file with `[cipher]` (for tools that only show it); default refuses. */
+  /** The repository's passphrase (repo-cipher-pass) when it is encrypted. */
+  readonly cipherPass?: string | undefined;
+  /** Accept a plain file with `[cipher]` (tools that only show it); default refuses. */
   readonly allowCipherPass?: boolean;
 }
 
-/** Loads archive.info (or its .copy); refuses encrypted repositories. */
+/** Loads archive.info (or its .copy), decrypted with the repository's passphrase when it is encrypted. */
 export async function loadArchiveInfo(
   storage: Storage,
   path: string,
   options: LoadOptions = {},
 ): Promise<LoadedFile<ArchiveInfo>> {
   const loaded = await loadWithCopyFallback(storage.resolve(path), async (file) =>
-    parseArchiveInfo(await readRepoFile(storage, file), file),
+    parseArchiveInfo(await readRepoFile(storage, file, options.cipherPass), file),
   );
-  if (options.allowCipherPass !== true) refuseEncrypted(loaded.value.cipherPass, loaded.file);
+  if (options.allowCipherPass !== true) checkCipherPass(loaded.value.cipherPass, options.cipherPass !== undefined, loaded.file);
   return loaded;
 }
 
 /** Writes archive.info then archive.info.copy, as pgBackRest does. */
-export async function saveArchiveInfo(storage: Storage, path: string, info: ArchiveInfo): Promise<void> {
-  await saveInfoFile(storage, path, renderArchiveInfo({ ...info, backrestVersion: PGBACKREST_VERSION }));
+export async function saveArchiveInfo(storage: Storage, path: string, info: ArchiveInfo, repoCipherPass?: string): Promise<void> {
+  await saveInfoFile(storage, path, renderArchiveInfo({ ...info, backrestVersion: PGBACKREST_VERSION }), repoCipherPass);
 }

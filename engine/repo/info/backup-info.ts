@@ -20,7 +20,7 @@ import {
   findPgHistory,
   readCipherPass,
   readPgSections,
-  refuseEncrypted,
+  checkCipherPass,
   SECTION_CIPHER,
   SECTION_DB,
   SECTION_DB_HISTORY,
@@ -385,20 +385,22 @@ export function backupInfoEntryFromManifest(manifest: Manifest): BackupInfoEntry
 }
 
 export interface LoadOptions {
-  /** Accept a plaintext file with `[cipher]` (tools that only show it); default refuses. */
+  /** The repository's passphrase (repo-cipher-pass) when it is encrypted. */
+  readonly cipherPass?: string | undefined;
+  /** Accept a plain file with `[cipher]` (tools that only show it); default refuses. */
   readonly allowCipherPass?: boolean;
 }
 
-/** Loads backup.info (or its .copy); refuses encrypted repositories. */
+/** Loads backup.info (or its .copy), decrypted with the repository's passphrase when it is encrypted. */
 export async function loadBackupInfo(storage: Storage, path: string, options: LoadOptions = {}): Promise<LoadedFile<BackupInfo>> {
   const loaded = await loadWithCopyFallback(storage.resolve(path), async (file) =>
-    parseBackupInfo(await readRepoFile(storage, file), file),
+    parseBackupInfo(await readRepoFile(storage, file, options.cipherPass), file),
   );
-  if (options.allowCipherPass !== true) refuseEncrypted(loaded.value.cipherPass, loaded.file);
+  if (options.allowCipherPass !== true) checkCipherPass(loaded.value.cipherPass, options.cipherPass !== undefined, loaded.file);
   return loaded;
 }
 
 /** Writes backup.info then backup.info.copy, as pgBackRest does. */
-export async function saveBackupInfo(storage: Storage, path: string, info: BackupInfo): Promise<void> {
-  await saveInfoFile(storage, path, renderBackupInfo({ ...info, backrestVersion: PGBACKREST_VERSION }));
+export async function saveBackupInfo(storage: Storage, path: string, info: BackupInfo, repoCipherPass?: string): Promise<void> {
+  await saveInfoFile(storage, path, renderBackupInfo({ ...info, backrestVersion: PGBACKREST_VERSION }), repoCipherPass);
 }

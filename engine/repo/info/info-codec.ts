@@ -3,6 +3,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { PgkeepError, toPgkeepError } from '../../error/pgkeep-error.js';
 import type { ErrorName } from '../../error/error-table.js';
 import { log } from '../../log/logger.js';
+import { cryptoError, decryptBuffer, encryptBuffer, isEncrypted, WRONG_PASS } from '../../filter/cipher.js';
 import type { Storage } from '../../storage/storage.js';
 import { compareBytes, JsonSyntaxError, parseJson, renderJson, renderJsonString, type JsonValue } from './json-value.js';
 
@@ -24,8 +25,6 @@ const SECTION_BACKREST = 'backrest';
 const KEY_FORMAT = 'backrest-format';
 const KEY_VERSION = 'backrest-version';
 const KEY_CHECKSUM = 'backrest-checksum';
-/** Encrypted repository files start with OpenSSL's magic. */
-const ENCRYPTED_MAGIC = Buffer.from('Salted__');
 /** Flush the checksum text to the hash in pieces of about this many characters. */
 const HASH_BATCH = 64 * 1024;
 
@@ -211,18 +210,27 @@ function splitLines(buffer: Buffer, onLine: (line: string) => void): Buffer | un
   return start < buffer.length ? Buffer.from(buffer.subarray(start)) : undefined;
 }
 
-export function isEncrypted(content: Uint8Array): boolean {
-  return content.length >= ENCRYPTED_MAGIC.length && ENCRYPTED_MAGIC.equals(content.subarray(0, ENCRYPTED_MAGIC.length));
+/**
+ * Passes on the decrypted text of an info file or manifest, checking that it starts as one does
+ * (`[`): decrypted with a wrong passphrase it is noise, which the parser would only call a format
+ * error, and a streamed file's padding is checked only at its end.
+ */
+export async function* decryptedText(source: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
+  let checked = false;
+  for await (const chunk of source) {
+    if (!checked && chunk.length > 0) {
+      if (chunk[0] !== 0x5b) throw cryptoError(file, WRONG_PASS);
+      checked = true;
+    }
+    yield chunk;
+  }
 }
 
+/** An encrypted file read without a passphrase: the configuration does not say the repository is encrypted. */
 export function encryptedError(fileName: string): PgkeepError {
-  return new PgkeepError(
-    'FeatureNotSupported',
-    `encrypted repositories are not supported by pgkeep yet: '${fileName}' is encrypted`,
-    {
-      hint: 'use a repository with repo-cipher-type=none, or pgBackRest itself for this one',
-    },
-  );
+  return new PgkeepError('Crypto', `'${fileName}' is encrypted, but repo-cipher-type is none`, {
+    hint: 'set repo-cipher-type=aes-256-cbc and repo-cipher-pass to the passphrase the repository was created with',
+  });
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -365,10 +373,7 @@ export async function loadWithCopyFallback<T>(
         log.warn(`${what} '${path}' is not usable (${failures[0]!.error.message}): loaded '${file}' instead`);
       return { value, file };
     } catch (caught) {
-      const error = toPgkeepError(caught);
-      // Nothing to gain from the copy: it is encrypted too
-      if (error.errorName === 'FeatureNotSupported') throw error;
-      failures.push({ file, error });
+      failures.push({ file, error: toPgkeepError(caught) });
     }
   }
   const [first, second] = failures as [(typeof failures)[0], (typeof failures)[0]];
@@ -382,30 +387,41 @@ export async function loadWithCopyFallback<T>(
     hint:
       name === 'FileMissing'
         ? 'check the repository path and the stanza name; a new stanza needs stanza-create'
-        : 'both the file and its copy are damaged: restore one of them from a backup of the repository',
+        : // Both failed the same way (a wrong passphrase): that error's advice is the one that helps.
+          name === 'Crypto' && first.error.hint !== undefined
+          ? first.error.hint
+          : 'both the file and its copy are damaged: restore one of them from a backup of the repository',
     cause: first.error,
   });
 }
 
-/** Reads a whole small file; missing is FileMissing, encrypted is FeatureNotSupported. */
-export async function readRepoFile(storage: Storage, file: string): Promise<Buffer> {
+/**
+ * Reads a whole small file, decrypted with `cipherPass` when given (an encrypted repository);
+ * missing is FileMissing, an encrypted file without a passphrase is Crypto.
+ */
+export async function readRepoFile(storage: Storage, file: string, cipherPass?: string): Promise<Buffer> {
   const content = await storage.readBuffer(file, { ignoreMissing: true });
   if (content === undefined) throw new PgkeepError('FileMissing', `unable to open missing file '${file}' for read`);
+  if (cipherPass !== undefined) return decryptBuffer(content, cipherPass, file);
   if (isEncrypted(content)) throw encryptedError(file);
   return content;
 }
 
 /** Loads an info file (or its copy) as a generic document. */
-export async function loadInfoFile(storage: Storage, path: string): Promise<LoadedFile<InfoDocument>> {
-  return loadWithCopyFallback(storage.resolve(path), async (file) => parseInfo(await readRepoFile(storage, file), file));
+export async function loadInfoFile(storage: Storage, path: string, cipherPass?: string): Promise<LoadedFile<InfoDocument>> {
+  return loadWithCopyFallback(storage.resolve(path), async (file) =>
+    parseInfo(await readRepoFile(storage, file, cipherPass), file),
+  );
 }
 
 /**
  * Saves an info file the way pgBackRest 2.45 does (info/infoArchive.c, infoBackup.c save file):
  * the main file first, then the byte-identical `.copy`, each written atomically.
  */
-export async function saveInfoFile(storage: Storage, path: string, text: string | Buffer): Promise<void> {
-  const content = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+export async function saveInfoFile(storage: Storage, path: string, text: string | Buffer, cipherPass?: string): Promise<void> {
+  const plain = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  // The copy holds the very same bytes (one salt for both).
+  const content = cipherPass === undefined ? plain : encryptBuffer(plain, cipherPass);
   await storage.write(path, content);
   await storage.write(path + INFO_COPY_EXT, content);
 }

@@ -151,16 +151,21 @@ export function writeCipherPass(document: InfoDocument, cipherPass: string | und
 }
 
 /**
- * A plaintext info file or manifest with `[cipher]` comes from an encrypted repository (someone
- * decrypted it). pgkeep cannot read the encrypted files it leads to yet.
+ * An info file or manifest has `[cipher]` exactly when its repository is encrypted: a plain file
+ * with a passphrase was decrypted by hand (the files it leads to are encrypted), and an encrypted
+ * one without a passphrase cannot lead to its files.
  */
-export function refuseEncrypted(cipherPass: string | undefined, file: string): void {
-  if (cipherPass === undefined) return;
+export function checkCipherPass(cipherPass: string | undefined, encrypted: boolean, file: string): void {
+  if ((cipherPass !== undefined) === encrypted) return;
   throw new PgkeepError(
-    'FeatureNotSupported',
-    `encrypted repositories are not supported by pgkeep yet: '${file}' has a cipher passphrase`,
+    'Crypto',
+    encrypted
+      ? `'${file}' has no cipher passphrase, but it is encrypted`
+      : `'${file}' has a cipher passphrase, but repo-cipher-type is none`,
     {
-      hint: 'use a repository with repo-cipher-type=none, or pgBackRest itself for this one',
+      hint: encrypted
+        ? 'the file was not written by pgBackRest or pgkeep: restore it from its .copy or a backup of the repository'
+        : 'the files it leads to are encrypted: set repo-cipher-type=aes-256-cbc and repo-cipher-pass',
     },
   );
 }

@@ -1,23 +1,24 @@
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 
 import { PgkeepError } from '../../error/pgkeep-error.js';
 import type { Storage } from '../../storage/storage.js';
 import { isBackupType, type BackupType } from '../backup/label.js';
+import { CIPHER_MAGIC, DecryptFilter, EncryptFilter, isEncrypted } from '../../filter/cipher.js';
 import { isCompressType, type CompressType } from '../../filter/compress-type.js';
 import { FieldContext, formatMode, unknownKeys } from '../info/info-fields.js';
 import {
+  decryptedText,
   encryptedError,
   forEachLine,
   forEachLineSync,
   INFO_COPY_EXT,
   InfoReader,
   InfoWriter,
-  isEncrypted,
   loadWithCopyFallback,
   PGBACKREST_VERSION,
   type LoadedFile,
 } from '../info/info-codec.js';
-import { refuseEncrypted } from '../info/info-pg.js';
+import { checkCipherPass } from '../info/info-pg.js';
 import {
   compareBytes,
   isJsonObject,
@@ -187,7 +188,6 @@ export interface Manifest {
 
 export const MANIFEST_FILE = 'backup.manifest';
 /** Length of OpenSSL's `Salted__` magic that starts encrypted files. */
-const ENCRYPTED_MAGIC_SIZE = 8;
 /** SHA-1 of empty content: the implied checksum of zero-length files. */
 export const SHA1_EMPTY = 'da39a3ee5e6b4b0d3255bfef95601890afd80709';
 /** `bi` counts blocks of this many bytes. */
@@ -864,9 +864,9 @@ export function fileHasPageError(file: ManifestFile): boolean {
 
 /**
  * Restore refuses what pgkeep cannot read yet: block-incremental backups (a beta format in 2.45
- * that changed later) and backups of encrypted repositories.
+ * that changed later).
  */
-export function assertRestorable(manifest: Manifest, fileName = `${manifest.backup.label}/${MANIFEST_FILE}`): void {
+export function assertRestorable(manifest: Manifest): void {
   if (
     manifest.blockIncremental ||
     manifest.backup.blockIncr ||
@@ -880,7 +880,6 @@ export function assertRestorable(manifest: Manifest, fileName = `${manifest.back
       },
     );
   }
-  refuseEncrypted(manifest.cipherPass, fileName);
 }
 
 /** The label of the backup whose directory holds the file's data. */
@@ -891,37 +890,56 @@ export function manifestReferenceLabel(manifest: Manifest, file: ManifestFile): 
 // ------------------------------------------------------------------------------------------------
 // Files in storage
 
-/** Reads one manifest file (no `.copy` fallback): a backup's checkpoint is read this way when resuming. */
-export async function readManifestFile(storage: Storage, file: string): Promise<Manifest> {
+/**
+ * Reads one manifest file (no `.copy` fallback): a backup's checkpoint is read this way when
+ * resuming. `cipherPass` is backup.info's passphrase in an encrypted repository.
+ */
+export async function readManifestFile(storage: Storage, file: string, cipherPass?: string): Promise<Manifest> {
   const stream = await storage.read(file, { ignoreMissing: true });
   if (stream === undefined) throw new PgkeepError('FileMissing', `unable to open missing file '${file}' for read`);
-  // The first bytes may arrive in several chunks: look at 8 of them before passing anything on
-  async function* checked(): AsyncGenerator<Uint8Array> {
-    let head: Buffer | undefined = Buffer.alloc(0);
-    for await (const chunk of stream as AsyncIterable<Uint8Array>) {
-      if (head === undefined) {
-        yield chunk;
-        continue;
+  let manifest: Manifest;
+  if (cipherPass !== undefined) {
+    // pipeline() with a callback returns the decrypted stream, and ends it with the first error.
+    manifest = await parseManifestStream(
+      decryptedText(
+        pipeline(stream, new DecryptFilter(cipherPass, file), () => {}),
+        file,
+      ),
+      file,
+    );
+  } else {
+    // The first bytes may arrive in several chunks: look at 8 of them before passing anything on
+    async function* checked(): AsyncGenerator<Uint8Array> {
+      let head: Buffer | undefined = Buffer.alloc(0);
+      for await (const chunk of stream as AsyncIterable<Uint8Array>) {
+        if (head === undefined) {
+          yield chunk;
+          continue;
+        }
+        head = Buffer.concat([head, chunk]);
+        if (head.length < CIPHER_MAGIC.length) continue;
+        if (isEncrypted(head)) throw encryptedError(file);
+        yield head;
+        head = undefined;
       }
-      head = Buffer.concat([head, chunk]);
-      if (head.length < ENCRYPTED_MAGIC_SIZE) continue;
-      if (isEncrypted(head)) throw encryptedError(file);
-      yield head;
-      head = undefined;
+      if (head !== undefined && head.length > 0) yield head;
     }
-    if (head !== undefined && head.length > 0) yield head;
+    manifest = await parseManifestStream(checked(), file);
   }
-  return parseManifestStream(checked(), file);
+  checkCipherPass(manifest.cipherPass, cipherPass !== undefined, file);
+  return manifest;
 }
 
 /** Loads `<path>` or, when it is missing or invalid, `<path>.copy`. */
-export async function loadManifestFile(storage: Storage, path: string): Promise<LoadedFile<Manifest>> {
-  return loadWithCopyFallback(storage.resolve(path), (file) => readManifestFile(storage, file), 'manifest');
+export async function loadManifestFile(storage: Storage, path: string, cipherPass?: string): Promise<LoadedFile<Manifest>> {
+  return loadWithCopyFallback(storage.resolve(path), (file) => readManifestFile(storage, file, cipherPass), 'manifest');
 }
 
 export interface SaveManifestOptions {
   /** Write only `<path>.copy` (the checkpoint saved during a backup). */
   readonly copyOnly?: boolean;
+  /** backup.info's passphrase, in an encrypted repository. */
+  readonly cipherPass?: string | undefined;
 }
 
 /**
@@ -937,7 +955,9 @@ export async function saveManifestFile(
 ): Promise<void> {
   const targets = options.copyOnly === true ? [path + INFO_COPY_EXT] : [path + INFO_COPY_EXT, path];
   for (const target of targets) {
-    await storage.write(target, Readable.from(manifestBytes(manifest), { objectMode: false }));
+    const plain = Readable.from(manifestBytes(manifest), { objectMode: false });
+    const cipherPass = options.cipherPass;
+    await storage.write(target, cipherPass === undefined ? plain : pipeline(plain, new EncryptFilter(cipherPass), () => {}));
   }
 }
 

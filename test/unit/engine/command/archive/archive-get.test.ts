@@ -18,7 +18,7 @@ const segmentDir = () => join(world.repoPath, 'archive', 'main', '15-1', '000000
 beforeEach(async () => {
   world = new ArchiveWorld({ 'archive-async': 'n', 'log-level-console': 'info' });
   await world.createStanza();
-  const repo = { index: 1, storage: new PosixStorage({ basePath: world.repoPath }), stanza: 'main' };
+  const repo = { index: 1, storage: new PosixStorage({ basePath: world.repoPath }), stanza: 'main', cipherPass: undefined };
   world.segment(SEGMENTS[0], SEGMENTS[0], { ready: false });
   await pushWalFile(join(world.walDir, SEGMENTS[0]), repo, { compressType: 'lz4', headerCheck: true });
   lines = [];
@@ -80,7 +80,7 @@ describe('archive-get (synchronous)', () => {
     await saveArchiveInfo(repo2, 'archive/main/archive.info', newArchiveInfo(world.systemId, '15'));
     await pushWalFile(
       join(world.walDir, SEGMENTS[0]),
-      { index: 2, storage: repo2, stanza: 'main' },
+      { index: 2, storage: repo2, stanza: 'main', cipherPass: undefined },
       {
         compressType: 'gz',
         headerCheck: true,

@@ -26,7 +26,7 @@ afterEach(() => {
 describe('the background process entry', () => {
   it('runs archive-get under the archive lock, logging to <stanza>-archive-get-async.log', async () => {
     world.segment(SEGMENTS[0], SEGMENTS[0], { ready: false });
-    const repo = { index: 1, storage: new PosixStorage({ basePath: world.repoPath }), stanza: 'main' };
+    const repo = { index: 1, storage: new PosixStorage({ basePath: world.repoPath }), stanza: 'main', cipherPass: undefined };
     await pushWalFile(join(world.walDir, SEGMENTS[0]), repo, { compressType: 'lz4', headerCheck: true });
     const args = ['archive-get', `--config=${world.configPath}`, '--stanza=main', '--log-level-file=detail', SEGMENTS[0]];
     expect(await runBackground(args, signal)).toBe(0);

@@ -26,7 +26,7 @@ const SIZE = 16 * 1024 * 1024;
 beforeEach(async () => {
   world = new ArchiveWorld({ 'archive-timeout': 1, 'process-max': 2 });
   await world.createStanza();
-  const repo = { index: 1, storage: new PosixStorage({ basePath: world.repoPath }), stanza: 'main' };
+  const repo = { index: 1, storage: new PosixStorage({ basePath: world.repoPath }), stanza: 'main', cipherPass: undefined };
   // The archive holds the first three segments.
   sums = [];
   for (const name of SEGMENTS.slice(0, 3)) {
@@ -207,7 +207,7 @@ describe('archive-get --archive-async, the foreground', () => {
 
   it('history files are fetched synchronously even with archive-async', async () => {
     writeFileSync(join(world.walDir, '00000002.history'), '1\t0/1F000000\tno recovery target specified\n');
-    const repo = { index: 1, storage: new PosixStorage({ basePath: world.repoPath }), stanza: 'main' };
+    const repo = { index: 1, storage: new PosixStorage({ basePath: world.repoPath }), stanza: 'main', cipherPass: undefined };
     await pushWalFile(join(world.walDir, '00000002.history'), repo, { compressType: 'lz4', headerCheck: true });
     const destination = join(world.root, 'RECOVERYHISTORY');
     const args = [`--config=${world.configPath}`, '--stanza=main', 'archive-get', '00000002.history', destination];

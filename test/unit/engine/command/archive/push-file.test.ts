@@ -19,7 +19,7 @@ const options = { compressType: 'lz4' as const, headerCheck: true };
 beforeEach(async () => {
   world = new ArchiveWorld();
   await world.createStanza();
-  repo = { index: 1, storage: new PosixStorage({ basePath: world.repoPath }), stanza: 'main' };
+  repo = { index: 1, storage: new PosixStorage({ basePath: world.repoPath }), stanza: 'main', cipherPass: undefined };
 });
 afterEach(() => world.destroy());
 

@@ -64,7 +64,7 @@ describe('findResumable', () => {
 
   beforeEach(() => {
     root = mkdtempSync(join(tmpdir(), 'pgkeep-prior-'));
-    repo = { index: 1, stanza: 'main', storage: new PosixStorage({ basePath: root }) };
+    repo = { index: 1, stanza: 'main', storage: new PosixStorage({ basePath: root }), cipherPass: undefined };
     // The backups backup.info lists are never touched, whatever their directories hold.
     for (const label of info().backups.map((backup) => backup.label)) mkdirSync(backupPath(label), { recursive: true });
   });

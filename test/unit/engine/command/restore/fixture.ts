@@ -102,7 +102,7 @@ export class TestRepo {
   }
 
   get repo() {
-    return { index: 1, storage: this.storage, stanza: this.stanza };
+    return { index: 1, storage: this.storage, stanza: this.stanza, cipherPass: undefined };
   }
 
   async init(): Promise<this> {

@@ -235,7 +235,12 @@ describe('target maps', () => {
   });
 
   it('refuses a target that holds a repository or lies within its backups or archive', () => {
-    const repo = (index: number, path: string) => ({ index, storage: new PosixStorage({ basePath: path }), stanza: 'demo' });
+    const repo = (index: number, path: string) => ({
+      index,
+      storage: new PosixStorage({ basePath: path }),
+      stanza: 'demo',
+      cipherPass: undefined,
+    });
     const messages = (overrides: Partial<RestoreRequest>, repos = [repo(1, '/var/lib/pgbackrest')]) =>
       mapTargets(withLinks(), request({ repos, ...overrides })).problems.map((found) => [found.code, found.message]);
     // The data directory is /var/lib/postgresql/15/main: beside repo1, not around it

@@ -76,7 +76,7 @@ export interface FakeBackup {
 export class FakeRepo {
   readonly root = mkdtempSync(join(tmpdir(), 'pgkeep-verify-'));
   readonly storage = new PosixStorage({ basePath: this.root });
-  readonly repo: StanzaRepo = { index: 1, storage: this.storage, stanza: 'main' };
+  readonly repo: StanzaRepo = { index: 1, storage: this.storage, stanza: 'main', cipherPass: undefined };
   readonly archiveInfo: ArchiveInfo = newArchiveInfo(SYSTEM_ID, '15');
   readonly backupInfo: BackupInfo = newBackupInfo({
     systemId: SYSTEM_ID,

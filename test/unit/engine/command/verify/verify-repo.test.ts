@@ -507,10 +507,12 @@ describe('verifyRepo checks info files and manifests', () => {
     );
   });
 
-  it('refuses an encrypted repository', async () => {
+  it('reports an encrypted backup.info read without a passphrase as not valid, saying why', async () => {
     const repo = await fakeRepo();
     repo.write('backup/main/backup.info', Buffer.concat([Buffer.from('Salted__'), Buffer.alloc(40, 1)]));
-    await expect(verifyRepo(repo.repo, options())).rejects.toMatchObject({ errorName: 'FeatureNotSupported' });
+    const report = await verifyRepo(repo.repo, options());
+    expect(report.status).not.toBe('ok');
+    expect(report.problems.join('\n')).toContain("backup.info' is encrypted, but repo-cipher-type is none");
   });
 });
 
@@ -693,11 +695,12 @@ describe('verifyRepo in unusual cases', () => {
     expect(backup(report, FULL).problems).toEqual([`manifest label '${DIFF}' is not its directory's`]);
   });
 
-  it('refuses an encrypted manifest', async () => {
+  it('reports an encrypted manifest read without a passphrase as not valid, saying why', async () => {
     const repo = await fakeRepo();
     await repo.addBackup({ label: FULL, files: [{ name: 'pg_data/PG_VERSION' }] });
     repo.write(`backup/main/${FULL}/backup.manifest`, Buffer.concat([Buffer.from('Salted__'), Buffer.alloc(40, 1)]));
-    await expect(verifyRepo(repo.repo, options())).rejects.toMatchObject({ errorName: 'FeatureNotSupported' });
+    const report = await verifyRepo(repo.repo, options());
+    expect(report.backups[0]!.problems.join('\n')).toContain("backup.manifest' is encrypted, but repo-cipher-type is none");
   });
 
   it('lists an empty archive id without counters', async () => {

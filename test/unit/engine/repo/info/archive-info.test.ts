@@ -151,7 +151,7 @@ describe('archive.info', () => {
     expect(notObject.message).toBe("expected a JSON object in [db:history] 1 of 'f'");
   });
 
-  it('loads with .copy fallback, refuses an encrypted repository, and saves main then copy', async () => {
+  it('loads with .copy fallback, refuses a plain file of an encrypted repository, and saves main then copy', async () => {
     const path = 'archive/demo/archive.info';
     const storage = new MemoryStorage({ [`${path}.copy`]: example('archive.info') });
     const loaded = await loadArchiveInfo(storage, path);
@@ -165,8 +165,26 @@ describe('archive.info', () => {
 
     const encrypted = new MemoryStorage({ [path]: example('encrypted-repo.archive.info.decrypted') });
     await expect(loadArchiveInfo(encrypted, path)).rejects.toThrow(
-      `encrypted repositories are not supported by pgkeep yet: '/memory/${path}' has a cipher passphrase`,
+      `'/memory/${path}' has a cipher passphrase, but repo-cipher-type is none`,
     );
     expect((await loadArchiveInfo(encrypted, path, { allowCipherPass: true })).value.cipherPass).toMatch(/^Jzr/);
+  });
+
+  it('saves and loads an encrypted archive.info with the repository passphrase; refuses one without a passphrase inside', async () => {
+    const path = 'archive/demo/archive.info';
+    const storage = new MemoryStorage();
+    const info = newArchiveInfo(1n, '15', 'files-passphrase');
+    await saveArchiveInfo(storage, path, info, 'repo-passphrase');
+    // main and copy are the same bytes, OpenSSL's format
+    expect(storage.files.get(path)!.subarray(0, 8).toString()).toBe('Salted__');
+    expect(storage.files.get(`${path}.copy`)!).toEqual(storage.files.get(path)!);
+    expect((await loadArchiveInfo(storage, path, { cipherPass: 'repo-passphrase' })).value.cipherPass).toBe('files-passphrase');
+    await expect(loadArchiveInfo(storage, path, { cipherPass: 'wrong' })).rejects.toMatchObject({ errorName: 'Crypto' });
+    await expect(loadArchiveInfo(storage, path)).rejects.toThrow('is encrypted, but repo-cipher-type is none');
+
+    await saveArchiveInfo(storage, path, newArchiveInfo(1n, '15'), 'repo-passphrase');
+    await expect(loadArchiveInfo(storage, path, { cipherPass: 'repo-passphrase' })).rejects.toThrow(
+      `'/memory/${path}' has no cipher passphrase, but it is encrypted`,
+    );
   });
 });

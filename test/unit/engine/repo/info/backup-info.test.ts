@@ -262,7 +262,7 @@ describe('backup.info', () => {
     );
   });
 
-  it('loads with .copy fallback, refuses encrypted repositories, saves main then copy', async () => {
+  it('loads with .copy fallback, refuses a plain file of an encrypted repository, saves main then copy', async () => {
     const path = 'backup/demo/backup.info';
     const storage = new MemoryStorage({ [path]: 'damaged', [`${path}.copy`]: example('backup.info') });
     const loaded = await loadBackupInfo(storage, path);
@@ -271,7 +271,14 @@ describe('backup.info', () => {
     expect(storage.writes).toEqual([path, `${path}.copy`]);
     expect(storage.text(path)).toBe(exampleText('backup.info'));
     const encrypted = new MemoryStorage({ [path]: example('encrypted-repo.backup.info.decrypted') });
-    await expect(loadBackupInfo(encrypted, path)).rejects.toMatchObject({ errorName: 'FeatureNotSupported' });
+    await expect(loadBackupInfo(encrypted, path)).rejects.toMatchObject({ errorName: 'Crypto' });
     expect((await loadBackupInfo(encrypted, path, { allowCipherPass: true })).value.backups).toHaveLength(2);
+    // Encrypted with the repository's passphrase, it loads with it
+    const stored = new MemoryStorage();
+    await saveBackupInfo(stored, path, parseBackupInfo(example('encrypted-repo.backup.info.decrypted'), 'x'), 'repo-passphrase');
+    const loadedEncrypted = await loadBackupInfo(stored, path, { cipherPass: 'repo-passphrase' });
+    expect(loadedEncrypted.value.cipherPass).toBe(
+      parseBackupInfo(example('encrypted-repo.backup.info.decrypted'), 'x').cipherPass,
+    );
   });
 });

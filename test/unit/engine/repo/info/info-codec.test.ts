@@ -291,14 +291,27 @@ describe('loadInfoFile and saveInfoFile', () => {
     expect(bothMissing.hint).toMatch(/stanza-create/);
   });
 
-  it('refuses an encrypted file without trying the copy', async () => {
+  it('refuses an encrypted file read without a passphrase, and takes a damaged encrypted one from its copy', async () => {
     const storage = new MemoryStorage({
       [path]: Buffer.concat([Buffer.from('Salted__'), Buffer.alloc(24)]),
-      [`${path}.copy`]: example('archive.info'),
+      [`${path}.copy`]: Buffer.concat([Buffer.from('Salted__'), Buffer.alloc(24)]),
     });
     const error = await rejected(loadInfoFile(storage, path));
-    expect(error.errorName).toBe('FeatureNotSupported');
-    expect(error.message).toBe(`encrypted repositories are not supported by pgkeep yet: '/memory/${path}' is encrypted`);
+    expect(error.errorName).toBe('Crypto');
+    expect(error.message).toContain(`'/memory/${path}' is encrypted, but repo-cipher-type is none`);
+    expect(error.hint).toContain('set repo-cipher-type=aes-256-cbc');
+
+    await saveInfoFile(storage, path, exampleText('archive.info'), 'pass');
+    expect((await loadInfoFile(storage, path, 'pass')).file).toBe(`/memory/${path}`);
+    const damaged = Buffer.from(storage.files.get(path)!);
+    damaged[damaged.length - 1]! ^= 1;
+    storage.files.set(path, damaged);
+    const loaded = await loadInfoFile(storage, path, 'pass');
+    expect(loaded.file).toBe(`/memory/${path}.copy`);
+    // Both unreadable with this passphrase: the hint is about the passphrase
+    const wrong = await rejected(loadInfoFile(storage, path, 'wrong'));
+    expect(wrong.errorName).toBe('Crypto');
+    expect(wrong.hint).toContain('check repo-cipher-pass');
   });
 
   it('turns errors of other kinds into PgkeepErrors', async () => {

@@ -9,6 +9,7 @@ import {
   fileChecksum,
   fileHasPageError,
   loadManifestFile,
+  readManifestFile,
   manifestReferenceLabel,
   parseManifest,
   parseManifestStream,
@@ -190,12 +191,11 @@ describe('the model', () => {
     expect(() => assertRestorable(full())).not.toThrow();
   });
 
-  it('refuses to restore a backup of an encrypted repository', () => {
+  it('reads the passphrase of the files of a backup in an encrypted repository', () => {
     const manifest = parseManifest(example('encrypted-repo.backup.manifest.decrypted'), 'm');
     expect(manifest.cipherPass).toBe('2OcUTwoKU2LZhjsgIwjEtrYw2MkFMQbkxL4z73gd7ydmTC4snxFAX1uC79ZI0giM');
-    expect(() => assertRestorable(manifest)).toThrow(
-      /encrypted repositories are not supported by pgkeep yet: '20261121-045214F\/backup.manifest'/,
-    );
+    expect(() => assertRestorable(manifest)).not.toThrow();
+    expect(renderManifest(manifest)).toBe(exampleText('encrypted-repo.backup.manifest.decrypted'));
   });
 
   it('writes owners and modes only where they differ from pg_data, false for unmapped ids', () => {
@@ -565,9 +565,27 @@ describe('manifest files in storage', () => {
     );
   });
 
-  it('refuses an encrypted manifest', async () => {
+  it('refuses an encrypted manifest read without a passphrase; saves and loads one with it', async () => {
     const storage = new MemoryStorage({ [path]: Buffer.concat([Buffer.from('Salted__'), Buffer.alloc(100)]) });
-    await expect(loadManifestFile(storage, path)).rejects.toMatchObject({ errorName: 'FeatureNotSupported' });
+    await expect(loadManifestFile(storage, path)).rejects.toMatchObject({ errorName: 'Crypto' });
+
+    const manifest = parseManifest(example('encrypted-repo.backup.manifest.decrypted'), 'm');
+    await saveManifestFile(storage, path, manifest, { cipherPass: 'manifest-pass' });
+    expect(storage.files.get(path)!.subarray(0, 8).toString()).toBe('Salted__');
+    expect(renderManifest((await loadManifestFile(storage, path, 'manifest-pass')).value)).toBe(
+      exampleText('encrypted-repo.backup.manifest.decrypted'),
+    );
+    expect(renderManifest(await readManifestFile(storage, `${path}.copy`, 'manifest-pass'))).toBe(
+      exampleText('encrypted-repo.backup.manifest.decrypted'),
+    );
+    await expect(readManifestFile(storage, path, 'wrong')).rejects.toMatchObject({ errorName: 'Crypto' });
+    // A plain manifest of an encrypted repository's backup: refused, its files could not be read
+    await saveManifestFile(storage, path, manifest);
+    await expect(readManifestFile(storage, path)).rejects.toThrow('has a cipher passphrase, but repo-cipher-type is none');
+    await saveManifestFile(storage, path, full(), { cipherPass: 'manifest-pass' });
+    await expect(readManifestFile(storage, path, 'manifest-pass')).rejects.toThrow(
+      'has no cipher passphrase, but it is encrypted',
+    );
   });
 
   it('saves the copy first, then the manifest, both identical; copyOnly writes the checkpoint only', async () => {
