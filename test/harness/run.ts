@@ -6,6 +6,8 @@ export interface RunResult {
   readonly code: number;
   readonly signal: NodeJS.Signals | null;
   readonly stdout: string;
+  /** Standard output as bytes (binary output: repo-get). */
+  readonly stdoutBytes: Buffer;
   readonly stderr: string;
 }
 
@@ -45,10 +47,12 @@ export function run(program: string, args: readonly string[], options: RunOption
     });
     child.on('close', (code, signal) => {
       if (timer !== undefined) clearTimeout(timer);
+      const stdoutBytes = Buffer.concat(stdout);
       const result = {
         code: code ?? -1,
         signal,
-        stdout: Buffer.concat(stdout).toString(),
+        stdout: stdoutBytes.toString(),
+        stdoutBytes,
         stderr: Buffer.concat(stderr).toString(),
       };
       if ((options.check ?? true) && result.code !== 0) {

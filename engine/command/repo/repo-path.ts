@@ -4,9 +4,9 @@ import type { Storage } from '../../storage/storage.js';
 import { defaultRepoIndex, repoStorage } from '../common/storages.js';
 
 /** The repository repo-ls and repo-get read (pgBackRest's default repository). */
-export function chosenRepo(config: Config): { readonly storage: Storage; readonly path: string } {
+export function chosenRepo(config: Config): { readonly index: number; readonly storage: Storage; readonly path: string } {
   const index = defaultRepoIndex(config);
-  return { storage: repoStorage(config, index), path: config.string('repo-path', index) };
+  return { index, storage: repoStorage(config, index), path: config.string('repo-path', index) };
 }
 
 /**

@@ -160,6 +160,31 @@ describe('encrypted repositories, with pgbackrest 2.45', () => {
     ]);
   });
 
+  it("repo-get decrypts as pgbackrest does, with each file's passphrase found from its path; --raw gives the stored bytes", async () => {
+    const files = [
+      'archive/main/archive.info',
+      'backup/main/backup.info.copy',
+      `backup/main/${labels.pgkeepFull}/backup.manifest`,
+      `backup/main/${labels.pgkeepFull}/pg_data/global/pg_control.lz4`,
+      `backup/main/${labels.pgbackrestFull}/pg_data/PG_VERSION.gz`,
+      filesUnder(join(stanza.repoPath, 'archive', 'main'))
+        .find((file) => /\/[0-9A-F]{24}-[0-9a-f]{40}\.lz4$/.test(file))!
+        .slice(stanza.repoPath.length + 1),
+    ];
+    for (const file of files) {
+      for (const raw of [[], ['--raw']]) {
+        const ours = await stanza.pgkeep(['repo-get', ...raw, file]);
+        const theirs = await stanza.pgbackrest(['repo-get', ...raw, file]);
+        expect(ours.stdoutBytes.equals(theirs.stdoutBytes), `${raw.join('')} ${file}`).toBe(true);
+        expect(ours.stdoutBytes.subarray(0, 8).toString('latin1') === 'Salted__').toBe(raw.length > 0);
+      }
+    }
+    // A file whose passphrase its path does not tell: refused as pgbackrest
+    expect(await stanza.bothExit(32, ['repo-get', 'backup/main'])).toContain(
+      "unable to determine cipher passphrase for 'backup/main'",
+    );
+  });
+
   it('a wrong passphrase is refused with the file named and a hint; an encrypted repository read without one says so', async () => {
     const config = readFileSync(stanza.configPath, 'utf8');
     try {
