@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { decryptBuffer } from '../../../engine/filter/cipher.js';
 import { osUser } from '../../harness/os-user.js';
 import { PgCluster } from '../../harness/pg-cluster.js';
 import { pgbenchState } from '../../harness/pgbench-state.js';
@@ -69,17 +70,35 @@ describe('page checksums', () => {
   });
 });
 
-describe('resume after kill -9', () => {
+const CIPHER_PASS = 'resume passphrase';
+
+describe.each([
+  { name: 'resume after kill -9', encrypted: false, types: ['full', 'incr'] },
+  // The resumed backup must keep the passphrase its stored files were encrypted with
+  { name: 'resume after kill -9 in an encrypted repository', encrypted: true, types: ['full'] },
+])('$name', ({ encrypted, types }) => {
   let stanza: TestStanza;
   beforeAll(async () => {
     // gz makes the copy slow enough to be killed in the middle; a low threshold checkpoints often
+    const cipher: Record<string, string> = encrypted
+      ? { 'repo1-cipher-type': 'aes-256-cbc', 'repo1-cipher-pass': CIPHER_PASS }
+      : {};
     stanza = await TestStanza.withPgbench(5, {
-      global: { 'compress-type': 'gz', 'manifest-save-threshold': '4MiB', 'process-max': 1 },
+      global: { 'compress-type': 'gz', 'manifest-save-threshold': '4MiB', 'process-max': 1, ...cipher },
     });
   });
   afterAll(async () => stanza?.destroy());
 
-  it.each(['full', 'incr'])('a %s backup killed mid-copy resumes, copying less, and the result restores', async (type) => {
+  /** A checkpoint manifest's text (written atomically: complete whenever it exists). */
+  const checkpointText = (path: string): string => {
+    const stored = readFileSync(path);
+    if (!encrypted) return stored.toString('utf8');
+    const backupInfo = decryptBuffer(readFileSync(join(stanza.repoPath, 'backup', 'main', 'backup.info')), CIPHER_PASS);
+    const manifestPass = /^cipher-pass="(.*)"$/m.exec(backupInfo.toString('utf8'))![1]!;
+    return decryptBuffer(stored, manifestPass).toString('utf8');
+  };
+
+  it.each(types)('a %s backup killed mid-copy resumes, copying less, and the result restores', async (type) => {
     if (type === 'incr') await stanza.cluster.query('UPDATE pgbench_accounts SET abalance = abalance + 1'); // rewrites every page
     const backupDir = join(stanza.repoPath, 'backup', 'main');
     const before = new Set(readdirSync(backupDir));
@@ -95,7 +114,7 @@ describe('resume after kill -9', () => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       const label = readdirSync(backupDir).find((name) => !before.has(name) && /^\d{8}-\d{6}F/.test(name));
       const checkpoint = label === undefined ? '' : join(backupDir, label, 'backup.manifest.copy');
-      const content = checkpoint !== '' && existsSync(checkpoint) ? readFileSync(checkpoint, 'utf8') : '';
+      const content = checkpoint !== '' && existsSync(checkpoint) ? checkpointText(checkpoint) : '';
       if (copied.test(content)) break;
       if (child.exitCode !== null) throw new Error(`the backup ended (${child.exitCode}) before it could be killed`);
     }
