@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -18,6 +18,7 @@ import {
 } from '../../../../engine/filter/cipher.js';
 import { createFilter } from '../../../../engine/filter/filter-spec.js';
 import { runPipeline } from '../../../../engine/filter/pipeline.js';
+import { example } from '../repo/examples.js';
 import { caught, sameBytes } from './helpers.js';
 
 const PASS = 'ZpubwInMygs8aaxA0fGx/ii1ihEapgD7vq9xowRRusQPSMFlICIb8SaK7D1FFZzR';
@@ -131,9 +132,7 @@ describe('cipher', () => {
   });
 
   it('round-trips the text of a real encrypted pgBackRest backup.info through openssl', () => {
-    const text = readFileSync(
-      join(import.meta.dirname, '../../../../../shared/design/pgbackrest-2.45-examples/encrypted-repo.backup.info.decrypted'),
-    );
+    const text = example('encrypted-repo.backup.info.decrypted');
     expect(sameBytes(openssl(['-d'], encryptBuffer(text, PASS)), text)).toBe(true);
   });
 });
