@@ -17,7 +17,8 @@ export interface WalCopy {
 }
 
 /**
- * Copies a WAL file into `write` compressed (then encrypted with `cipherPass`, archive.info's passphrase, in an encrypted repository), hashing the plain bytes on the way: one read of the
+ * Copies a WAL file into `write` compressed, then encrypted with `cipherPass` (archive.info's
+ * passphrase, in an encrypted repository), hashing the plain bytes on the way: one read of the
  * file. With lz4, archive-push's hot loop, the file becomes one frame through lz4FileFrame (a loop
  * over reused buffers, not the filter pipeline) with a content checksum: pgBackRest writes one, and
  * its archive-get relies on it to notice damage. Measured on 2 cores with 16 MiB pgbench segments,
