@@ -1,10 +1,12 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { it } from 'vitest';
 
 import { pgkeepBin, TestStanza } from '../../test/harness/stanza.js';
+import { osUser } from '../../test/harness/os-user.js';
 import { run } from '../../test/harness/run.js';
+import { removeDir, tempDir } from '../../test/harness/temp-dir.js';
 import { alternating, HEADER, measure, ROUNDS, row, type Measurement, type Tool } from './measure.js';
 
 /**
@@ -13,13 +15,24 @@ import { alternating, HEADER, measure, ROUNDS, row, type Measurement, type Tool 
  * cluster (pgbench, scale BENCH_SCALE, default 100: about 1.5 GB). Each case is a whole process
  * under /usr/bin/time: wall, CPU (children included) and the peak memory of the largest process;
  * each case runs ROUNDS times per tool, the tools' order alternating, and the medians are reported.
- * Memory flatness: the same pgkeep backup of clusters a tenth and twice the size.
+ * Memory flatness: the same pgkeep backup of clusters a tenth and twice the size. Encryption: a
+ * full lz4 backup into repo2, an encrypted repository (repo2-cipher-type=aes-256-cbc).
  */
 const SCALE = Number(process.env.BENCH_SCALE ?? 100);
 const RESULTS = join(import.meta.dirname, '..', '..', 'test-results');
 
 it(`backup: pgkeep and pgbackrest on pgbench scale ${SCALE}`, async () => {
-  const stanza = await TestStanza.create({ global: { 'compress-type': 'lz4', 'archive-timeout': 300 } });
+  const root = tempDir('backup-bench-repo2');
+  chownSync(root, osUser().uid, osUser().gid);
+  const stanza = await TestStanza.create({
+    global: {
+      'compress-type': 'lz4',
+      'archive-timeout': 300,
+      'repo2-path': root,
+      'repo2-cipher-type': 'aes-256-cbc',
+      'repo2-cipher-pass': 'bench passphrase',
+    },
+  });
   const lines: string[] = [HEADER];
   const results: Record<string, { pgkeep: Measurement; pgbackrest?: Measurement }> = {};
   const record = (name: string, ours: Measurement, theirs?: Measurement) => {
@@ -71,8 +84,10 @@ it(`backup: pgkeep and pgbackrest on pgbench scale ${SCALE}`, async () => {
       return measure(program(tool), [...common, '--type=incr', '--process-max=2', '--no-expire-auto', 'backup'], stanza.root);
     });
     record('incr lz4 process-max 2 after 1%', incr.pgkeep, incr.pgbackrest);
+    await both('full lz4 process-max 2 encrypted', ['--repo=2', '--type=full', '--compress-type=lz4', '--process-max=2']);
   } finally {
     await stanza.destroy();
+    removeDir(root);
   }
 
   // Memory stays flat as the database grows: the same backup of clusters a tenth and twice the
