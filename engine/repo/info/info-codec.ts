@@ -210,20 +210,36 @@ function splitLines(buffer: Buffer, onLine: (line: string) => void): Buffer | un
   return start < buffer.length ? Buffer.from(buffer.subarray(start)) : undefined;
 }
 
+/** How every info file and manifest starts: decrypted text that does not is a wrong passphrase's noise. */
+const INFO_START = Buffer.from(`[${SECTION_BACKREST}]`);
+
 /**
- * Passes on the decrypted text of an info file or manifest, checking that it starts as one does
- * (`[`): decrypted with a wrong passphrase it is noise, which the parser would only call a format
- * error, and a streamed file's padding is checked only at its end.
+ * Passes on the decrypted text of an info file or manifest, checking that it starts as one does:
+ * decrypted with a wrong passphrase it is noise, which the parser would only call a format error,
+ * and a padding check (the only other sign, at the end of a stream) lets one wrong passphrase in
+ * 256 through.
  */
 export async function* decryptedText(source: AsyncIterable<Uint8Array>, file: string): AsyncGenerator<Uint8Array> {
-  let checked = false;
+  let head: Buffer | undefined = Buffer.alloc(0);
   for await (const chunk of source) {
-    if (!checked && chunk.length > 0) {
-      if (chunk[0] !== 0x5b) throw cryptoError(file, WRONG_PASS);
-      checked = true;
+    if (head === undefined) {
+      yield chunk;
+      continue;
     }
-    yield chunk;
+    head = Buffer.concat([head, chunk]);
+    if (head.length < INFO_START.length) continue;
+    checkInfoStart(head, file);
+    yield head;
+    head = undefined;
   }
+  if (head !== undefined) {
+    checkInfoStart(head, file);
+    yield head;
+  }
+}
+
+function checkInfoStart(text: Buffer, file: string): void {
+  if (!text.subarray(0, INFO_START.length).equals(INFO_START)) throw cryptoError(file, WRONG_PASS);
 }
 
 /** An encrypted file read without a passphrase: the configuration does not say the repository is encrypted. */
@@ -402,7 +418,12 @@ export async function loadWithCopyFallback<T>(
 export async function readRepoFile(storage: Storage, file: string, cipherPass?: string): Promise<Buffer> {
   const content = await storage.readBuffer(file, { ignoreMissing: true });
   if (content === undefined) throw new PgkeepError('FileMissing', `unable to open missing file '${file}' for read`);
-  if (cipherPass !== undefined) return decryptBuffer(content, cipherPass, file);
+  if (cipherPass !== undefined) {
+    const plain = decryptBuffer(content, cipherPass, file);
+    // A wrong passphrase passes the padding check once in 256: the text then does not start as an info file's.
+    checkInfoStart(plain, file);
+    return plain;
+  }
   if (isEncrypted(content)) throw encryptedError(file);
   return content;
 }

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 
 import { isPgkeepError, type PgkeepError } from '../../../../../engine/error/pgkeep-error.js';
+import { encryptBuffer } from '../../../../../engine/filter/cipher.js';
 import {
   forEachLine,
   InfoReader,
@@ -312,6 +313,12 @@ describe('loadInfoFile and saveInfoFile', () => {
     const wrong = await rejected(loadInfoFile(storage, path, 'wrong'));
     expect(wrong.errorName).toBe('Crypto');
     expect(wrong.hint).toContain('check repo-cipher-pass');
+    // Decrypted text that does not start as an info file's is what a wrong passphrase gives when
+    // the padding happens to check out (once in 256): a wrong passphrase, not a format error
+    for (const file of [path, `${path}.copy`]) storage.files.set(file, encryptBuffer(Buffer.from('noise'), 'pass'));
+    const noise = await rejected(loadInfoFile(storage, path, 'pass'));
+    expect(noise.errorName).toBe('Crypto');
+    expect(noise.message).toContain(`unable to decrypt '/memory/${path}': wrong passphrase, or the file is damaged`);
   });
 
   it('turns errors of other kinds into PgkeepErrors', async () => {
